@@ -1,0 +1,165 @@
+"""The fact types: everything that must survive, as it is written to the journal.
+
+A fact records what happened, with the server time it happened at (``at_ms``)
+and, for organizer actions, who did it (``actor``, for the audit log). Facts
+are folded into state by :func:`server.core.state.apply`; they are never
+edited or deleted. Adding a fact type or an optional field is compatible;
+renaming one is not (old journals must still replay).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+LEVELS = (
+    "province",
+    "department",
+    "district",
+    "commune",
+    "village",
+    "school",
+    "market",
+    "enterprise",
+    "other",
+)
+Level = Literal[
+    "province",
+    "department",
+    "district",
+    "commune",
+    "village",
+    "school",
+    "market",
+    "enterprise",
+    "other",
+]
+IncidentKind = Literal["audio", "video", "power", "network", "other"]
+INCIDENT_KINDS = ("audio", "video", "power", "network", "other")
+
+
+class _Fact(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    at_ms: float
+    actor: str | None = None
+
+
+class EventCreated(_Fact):
+    type: Literal["event.created"] = "event.created"
+    event_id: str
+    name: str
+    starts_at: str
+    report_deadline: str
+    timezone: str
+
+
+class PointUpserted(_Fact):
+    """A point created or edited (by import, by the form, by the API)."""
+
+    type: Literal["point.upserted"] = "point.upserted"
+    code: str
+    name: str
+    level: Level
+    parent: str | None
+    chair: str
+    phone: str
+    expected: int
+    token: str
+
+
+class PointDeleted(_Fact):
+    type: Literal["point.deleted"] = "point.deleted"
+    code: str
+
+
+class TokenRotated(_Fact):
+    type: Literal["point.token_rotated"] = "point.token_rotated"
+    code: str
+    token: str
+
+
+class CheckedIn(_Fact):
+    type: Literal["point.checked_in"] = "point.checked_in"
+    code: str
+    msg_id: str
+    attendees: int
+
+
+class AttendeesCounted(_Fact):
+    type: Literal["point.attendees"] = "point.attendees"
+    code: str
+    msg_id: str
+    count: int
+
+
+class IncidentOpened(_Fact):
+    type: Literal["incident.opened"] = "incident.opened"
+    code: str
+    msg_id: str
+    incident: str
+    kind: IncidentKind
+    note: str
+
+
+class IncidentResolved(_Fact):
+    """Closed by the point (``msg_id`` set) or by an organizer (``actor`` set)."""
+
+    type: Literal["incident.resolved"] = "incident.resolved"
+    code: str
+    msg_id: str | None = None
+    incident: str
+
+
+class NoticeSent(_Fact):
+    type: Literal["notice.sent"] = "notice.sent"
+    text: str
+    district: str | None = None
+
+
+Role = Literal["admin", "operator", "viewer"]
+ROLES = ("viewer", "operator", "admin")  # each role can do what the ones before it can
+
+
+class OrganizerTokenIssued(_Fact):
+    """An organizer token; only its hash is kept (the token is shown once)."""
+
+    type: Literal["org.token_issued"] = "org.token_issued"
+    token_hash: str
+    name: str
+    role: Role
+
+
+class OrganizerTokenRevoked(_Fact):
+    type: Literal["org.token_revoked"] = "org.token_revoked"
+    token_hash: str
+
+
+Fact = Annotated[
+    EventCreated
+    | PointUpserted
+    | PointDeleted
+    | TokenRotated
+    | CheckedIn
+    | AttendeesCounted
+    | IncidentOpened
+    | IncidentResolved
+    | NoticeSent
+    | OrganizerTokenIssued
+    | OrganizerTokenRevoked,
+    Field(discriminator="type"),
+]
+
+_FACT = TypeAdapter(Fact)
+_FACTS = TypeAdapter(list[Fact])
+
+
+def parse_fact(data: str | bytes) -> Any:
+    """Decode one journaled fact (JSON) into its type."""
+    return _FACT.validate_json(data)
+
+
+def dump_fact(fact: Any) -> str:
+    """Encode one fact for the journal."""
+    return str(fact.model_dump_json(exclude_none=True))

@@ -1,0 +1,92 @@
+"""The totals report: a model built from state, and its CSV rendering.
+
+The same model feeds report.json, report.csv (and the XLSX and HTML views),
+so every format says the same numbers (docs/protocol.md#report).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from typing import Any
+
+from server.core.events import event_view
+from server.core.points import incident_view
+from server.core.state import EventState
+
+# Other core modules (agenda, launch) add their sections to the report.
+REPORT_SECTIONS: dict[str, Callable[[EventState, float], Any]] = {}
+
+LEVEL_ORDER = ("province", "department", "district", "commune", "village", "school", "market",
+               "enterprise", "other")
+
+
+def build_report(state: EventState, now_ms: float) -> dict[str, Any]:
+    totals = state.live.totals.to_dict(now_ms, state.district_name)
+    district_of = state.live.district_of
+    missing = [
+        {
+            "code": p.code,
+            "name": p.name,
+            "level": p.level,
+            "district": district_of.get(p.code),
+            "district_name": state.district_name(district_of[p.code]) if district_of.get(p.code) else "",
+            "chair": p.chair,
+            "phone": p.phone,
+            "expected": p.expected,
+        }
+        for p in state.points.values()
+        if not p.checked_in
+    ]
+    missing.sort(key=lambda m: (m["district_name"] or "\uffff", m["level"], m["name"]))
+    incidents = [incident_view(state, i) for i in state.incidents.values() if i.open]
+    incidents.sort(key=lambda i: i["opened_ms"])
+    report: dict[str, Any] = {
+        "taken_ms": now_ms,
+        "seq": state.seq,
+        "event": event_view(state.info),
+        "overall": {k: totals[k] for k in ("points", "checked_in", "online", "attendees", "expected",
+                                           "incidents_open")},
+        "by_level": [
+            {"level": lvl, **totals["by_level"][lvl]} for lvl in LEVEL_ORDER if lvl in totals["by_level"]
+        ],
+        "by_district": sorted(
+            ({"code": code, **row} for code, row in totals["by_district"].items()),
+            key=lambda r: r["name"],
+        ),
+        "missing": missing,
+        "incidents_open": incidents,
+    }
+    for name, section in REPORT_SECTIONS.items():
+        report[name] = section(state, now_ms)
+    return report
+
+
+def render_csv(report: dict[str, Any], when: str) -> str:
+    """One CSV with a section per table; a blank line between sections."""
+    out = io.StringIO()
+    w = csv.writer(out)
+    ev = report["event"]
+    w.writerow(["report", ev["name"], "taken", when])
+    w.writerow([])
+    w.writerow(["section", "key", "name", "points", "checked_in", "online", "attendees", "expected"])
+    o = report["overall"]
+    w.writerow(["overall", "", "", o["points"], o["checked_in"], o["online"], o["attendees"], o["expected"]])
+    for row in report["by_level"]:
+        w.writerow(["level", row["level"], "", row["points"], row["checked_in"], row["online"],
+                    row["attendees"], row["expected"]])
+    for row in report["by_district"]:
+        w.writerow(["district", row["code"], row["name"], row["points"], row["checked_in"], row["online"],
+                    row["attendees"], row["expected"]])
+    w.writerow([])
+    w.writerow(["missing", "code", "name", "level", "district", "chair", "phone", "expected"])
+    for m in report["missing"]:
+        w.writerow(["missing", m["code"], m["name"], m["level"], m["district_name"], m["chair"], m["phone"],
+                    m["expected"]])
+    w.writerow([])
+    w.writerow(["incident", "id", "point", "point_name", "kind", "note", "opened_ms", "phone"])
+    for i in report["incidents_open"]:
+        w.writerow(["incident", i["id"], i["point"], i["point_name"], i["kind"], i["note"], i["opened_ms"],
+                    i["phone"]])
+    return out.getvalue()

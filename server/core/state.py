@@ -1,0 +1,256 @@
+"""Event state: the fold of the journal's facts, plus derived and ephemeral views.
+
+``EventState`` holds what the facts say (snapshotted and restored). Its
+``live`` part is derived (the token index, the district of each point, the
+roll-up counters) or ephemeral (presence, clock-sync figures): it is rebuilt
+on restore and never journaled.
+
+``apply`` mutates the state in place and returns it. It is total: a fact whose
+precondition no longer holds when it is applied (two sockets of one point
+racing, a repeated message id) is a no-op, so the fold is the same in every
+process that reads the same journal, whatever order the deciders ran in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from server.core import facts as f
+from server.core.text import fold
+from server.core.totals import Totals
+
+
+@dataclass(slots=True)
+class EventInfo:
+    id: str
+    name: str
+    starts_at: str
+    report_deadline: str
+    timezone: str
+    created_ms: float
+
+
+@dataclass(slots=True)
+class Point:
+    code: str
+    name: str
+    level: str
+    parent: str | None
+    chair: str
+    phone: str
+    expected: int
+    token: str
+    checked_in: bool = False
+    attendees: int = 0
+    checked_in_ms: float | None = None
+    updated_ms: float | None = None
+    # message id -> the extra fields of its ack; durable, so a replayed id is
+    # answered, not applied, across reconnects and restarts.
+    applied: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Incident:
+    id: str
+    point: str
+    kind: str
+    note: str
+    opened_ms: float
+    resolved_ms: float | None = None
+    resolved_by: str | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.resolved_ms is None
+
+
+@dataclass(slots=True)
+class Presence:
+    """Ephemeral: who is connected now, and the last clock-sync figures."""
+
+    sockets: int = 0
+    last_seen_ms: float | None = None
+    offset_ms: float | None = None
+    rtt_ms: float | None = None
+
+
+class Live:
+    """Derived indexes and counters, and presence; rebuilt, never journaled."""
+
+    __slots__ = ("by_token", "district_of", "open_incidents", "presence", "search", "totals")
+
+    def __init__(self) -> None:
+        self.by_token: dict[str, str] = {}
+        self.district_of: dict[str, str | None] = {}
+        self.search: dict[str, str] = {}
+        self.open_incidents: dict[str, int] = {}
+        self.presence: dict[str, Presence] = {}
+        self.totals = Totals()
+
+
+@dataclass(slots=True)
+class EventState:
+    info: EventInfo
+    seq: int = 0
+    points: dict[str, Point] = field(default_factory=dict)
+    incidents: dict[str, Incident] = field(default_factory=dict)
+    # State kept by other core modules (agenda, launch), by name; each module
+    # creates its part lazily and registers an Extension to snapshot it.
+    ext: dict[str, Any] = field(default_factory=dict)
+    live: Live = field(default_factory=Live, compare=False, repr=False)
+
+    # -- derived views ---------------------------------------------------
+
+    def presence(self, code: str) -> Presence:
+        pres = self.live.presence.get(code)
+        if pres is None:
+            pres = self.live.presence[code] = Presence()
+        return pres
+
+    def online(self, code: str) -> bool:
+        pres = self.live.presence.get(code)
+        return pres is not None and pres.sockets > 0
+
+    def district_name(self, code: str) -> str:
+        point = self.points.get(code)
+        return point.name if point else code
+
+    def contribution(self, point: Point) -> tuple[int, int, int, int]:
+        """(checked_in, online, attendees, expected) that one point adds to totals."""
+        return (
+            1 if point.checked_in else 0,
+            1 if self.online(point.code) else 0,
+            point.attendees if point.checked_in else 0,
+            point.expected,
+        )
+
+    def rebuild(self) -> None:
+        """Recompute every derived index and counter from the points (after a
+        restore or a change of the tree's shape)."""
+        live = self.live
+        live.by_token = {p.token: p.code for p in self.points.values()}
+        live.search = {c: fold(f"{p.code} {p.name}") for c, p in self.points.items()}
+        live.district_of = {c: self.find_district(c) for c in self.points}
+        live.open_incidents = {}
+        for inc in self.incidents.values():
+            if inc.open:
+                live.open_incidents[inc.point] = live.open_incidents.get(inc.point, 0) + 1
+        live.totals = Totals()
+        for p in self.points.values():
+            live.totals.add(p.level, live.district_of[p.code], self.contribution(p), +1)
+        live.totals.incidents_open = sum(live.open_incidents.values())
+
+    def find_district(self, code: str) -> str | None:
+        seen: set[str] = set()
+        cur: str | None = code
+        while cur is not None and cur not in seen:
+            seen.add(cur)
+            point = self.points.get(cur)
+            if point is None:
+                return None
+            if point.level == "district":
+                return cur
+            cur = point.parent
+        return None
+
+    def change_point(self, code: str, mutate: Callable[[Point], None]) -> None:
+        """Apply ``mutate`` to a point, keeping the roll-up counters exact."""
+        point = self.points[code]
+        district = self.live.district_of.get(code)
+        self.live.totals.add(point.level, district, self.contribution(point), -1)
+        mutate(point)
+        self.live.totals.add(point.level, district, self.contribution(point), +1)
+
+
+# -- snapshot ------------------------------------------------------------
+
+
+def snapshot(state: EventState) -> dict[str, Any]:
+    return {
+        "info": asdict(state.info),
+        "seq": state.seq,
+        "points": [asdict(p) for p in state.points.values()],
+        "incidents": [asdict(i) for i in state.incidents.values()],
+        **{name: ext.dump(state) for name, ext in _EXTENSIONS.items()},
+    }
+
+
+def restore(data: dict[str, Any]) -> EventState:
+    state = EventState(info=EventInfo(**data["info"]), seq=data["seq"])
+    state.points = {p["code"]: Point(**p) for p in data["points"]}
+    state.incidents = {i["id"]: Incident(**i) for i in data["incidents"]}
+    for name, ext in _EXTENSIONS.items():
+        if data.get(name) is not None:
+            ext.load(state, data[name])
+    state.rebuild()
+    return state
+
+
+class Extension:
+    """A part of the state kept by another core module (agenda, launch)."""
+
+    def dump(self, state: EventState) -> Any:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def load(self, state: EventState, data: Any) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+_EXTENSIONS: dict[str, Extension] = {}
+
+
+def register_extension(name: str, ext: Extension) -> None:
+    _EXTENSIONS[name] = ext
+
+
+# -- the fold ------------------------------------------------------------
+
+Applier = Callable[[EventState, Any], None]
+_APPLIERS: dict[str, Applier] = {}
+
+
+def applies(fact_type: str) -> Callable[[Applier], Applier]:
+    """Register the function that folds facts of ``fact_type``."""
+
+    def register(fn: Applier) -> Applier:
+        _APPLIERS[fact_type] = fn
+        return fn
+
+    return register
+
+
+def new_state(fact: f.EventCreated) -> EventState:
+    return EventState(
+        info=EventInfo(
+            id=fact.event_id,
+            name=fact.name,
+            starts_at=fact.starts_at,
+            report_deadline=fact.report_deadline,
+            timezone=fact.timezone,
+            created_ms=fact.at_ms,
+        )
+    )
+
+
+def apply(state: EventState, fact: Any, seq: int) -> EventState:
+    """Fold one fact (journal position ``seq``) into ``state``."""
+    handler = _APPLIERS.get(fact.type)
+    if handler is not None:
+        handler(state, fact)
+    state.seq = seq
+    return state
+
+
+def fold_facts(facts: list[tuple[int, Any]], state: EventState | None = None) -> EventState:
+    """The state after ``facts`` (seq, fact), from scratch or from ``state``."""
+    for seq, fact in facts:
+        if state is None:
+            if not isinstance(fact, f.EventCreated):
+                raise ValueError("a journal starts with event.created")
+            state = new_state(fact)
+        apply(state, fact, seq)
+    if state is None:
+        raise ValueError("no facts")
+    return state

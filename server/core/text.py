@@ -1,0 +1,24 @@
+"""Text rules for Vietnamese names: NFC storage, diacritic-insensitive search."""
+
+from __future__ import annotations
+
+import unicodedata
+
+# "đ" is a letter of its own in Unicode, not "d" plus a combining mark, so
+# NFD alone does not fold it.
+_EXTRA = str.maketrans({"đ": "d", "Đ": "d"})
+
+
+def clean(value: object) -> str:
+    """Normalize a cell or field: NFC, trimmed, inner whitespace collapsed."""
+    if value is None:
+        return ""
+    text = unicodedata.normalize("NFC", str(value))
+    return " ".join(text.split())
+
+
+def fold(text: str) -> str:
+    """Fold for search: no diacritics, no case ("Huyện Triệu Sơn" -> "huyen trieu son")."""
+    decomposed = unicodedata.normalize("NFD", text.translate(_EXTRA))
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(stripped.casefold().split())

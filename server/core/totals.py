@@ -1,0 +1,80 @@
+"""Incremental roll-up counters: overall, by level, by district.
+
+A change of one point subtracts its old contribution and adds its new one,
+so the totals cost O(1) per change, never a scan of a thousand points.
+See docs/protocol.md#totals for the shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Bucket:
+    __slots__ = ("attendees", "checked_in", "expected", "online", "points")
+
+    def __init__(self) -> None:
+        self.points = 0
+        self.checked_in = 0
+        self.online = 0
+        self.attendees = 0
+        self.expected = 0
+
+    def add(self, contribution: tuple[int, int, int, int], sign: int) -> None:
+        checked_in, online, attendees, expected = contribution
+        self.points += sign
+        self.checked_in += sign * checked_in
+        self.online += sign * online
+        self.attendees += sign * attendees
+        self.expected += sign * expected
+
+    def to_dict(self) -> dict[str, int]:
+        return {
+            "points": self.points,
+            "checked_in": self.checked_in,
+            "online": self.online,
+            "attendees": self.attendees,
+            "expected": self.expected,
+        }
+
+
+class Totals:
+    __slots__ = ("all", "by_district", "by_level", "incidents_open")
+
+    def __init__(self) -> None:
+        self.all = Bucket()
+        self.by_level: dict[str, Bucket] = {}
+        self.by_district: dict[str, Bucket] = {}
+        self.incidents_open = 0
+
+    def add(
+        self,
+        level: str,
+        district: str | None,
+        contribution: tuple[int, int, int, int],
+        sign: int,
+    ) -> None:
+        self.all.add(contribution, sign)
+        bucket = self.by_level.get(level)
+        if bucket is None:
+            bucket = self.by_level[level] = Bucket()
+        bucket.add(contribution, sign)
+        if district is not None:
+            bucket = self.by_district.get(district)
+            if bucket is None:
+                bucket = self.by_district[district] = Bucket()
+            bucket.add(contribution, sign)
+
+    def to_dict(self, as_of_ms: float, district_name: Any) -> dict[str, Any]:
+        """The ``totals`` object of the protocol; ``district_name(code)`` names districts."""
+        return {
+            "as_of_ms": as_of_ms,
+            **self.all.to_dict(),
+            "incidents_open": self.incidents_open,
+            "by_level": {lvl: b.to_dict() for lvl, b in sorted(self.by_level.items()) if b.points},
+            "by_district": {
+                code: {"name": district_name(code), **b.to_dict()}
+                for code, b in sorted(self.by_district.items())
+                if b.points
+            },
+        }

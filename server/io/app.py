@@ -1,0 +1,71 @@
+"""Wiring: the aiohttp application, its routes, start-up and shutdown."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import structlog
+from aiohttp import web
+
+from server.io import rest, ws_console, ws_point
+from server.io.auth import STORE_KEY, errors_middleware
+from server.io.hub import CLOSE_GOING_AWAY
+from server.io.journal_sqlite import SqliteJournal
+from server.io.store import Store
+
+log = structlog.get_logger("launchday.app")
+
+ROOT = Path(__file__).resolve().parents[2]
+MAX_BODY = 20 * 1024 * 1024  # an XLSX of tens of thousands of points
+
+
+def admin_token(data_dir: Path) -> tuple[str, bool]:
+    """The first admin token: LAUNCHDAY_ADMIN_TOKEN, else the one saved in the
+    data directory, else a new one saved there. True if it was just generated."""
+    env = os.environ.get("LAUNCHDAY_ADMIN_TOKEN", "").strip()
+    if env:
+        return env, False
+    path = data_dir / "admin_token"
+    if path.exists():
+        return path.read_text().strip(), False
+    data_dir.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(24)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(token + "\n")
+    return token, True
+
+
+def create_app(data_dir: str | Path, token: str | None = None) -> web.Application:
+    data = Path(data_dir)
+    if token is None:
+        token, fresh = admin_token(data)
+        if fresh:
+            print(f"launchday: generated the admin token (saved in {data / 'admin_token'}):\n  {token}",
+                  flush=True)
+    app = web.Application(middlewares=[errors_middleware], client_max_size=MAX_BODY)
+    store = Store(SqliteJournal(data / "journal.sqlite3"), token)
+    app[STORE_KEY] = store
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        await store.open()
+        log.info("store_opened", events=len(store.events), data=str(data))
+        yield
+        await store.close()
+        log.info("store_closed")
+
+    async def on_shutdown(app: web.Application) -> None:
+        # Tell every device we are going away (1001): they reconnect with
+        # jitter to this server or another one.
+        for rt in store.events.values():
+            rt.room.close_all(CLOSE_GOING_AWAY, "server shutting down")
+
+    app.cleanup_ctx.append(lifecycle)
+    app.on_shutdown.append(on_shutdown)
+    app.router.add_routes(rest.routes)
+    app.router.add_get("/ws/point", ws_point.handle)
+    app.router.add_get("/ws/console", ws_console.handle)
+    return app

@@ -1,0 +1,160 @@
+"""Fan-out: encode a frame once, write the same bytes to every socket.
+
+Why not ``await ws.send_str()`` per recipient: a thousand awaits (and a
+thousand JSON encodings) put the last point a thousand scheduler turns behind
+the first. We build the WebSocket frame (server frames are unmasked) once and
+``transport.write`` it to each connection, which never blocks: the kernel
+takes it or the transport buffers it. A connection whose buffer passes
+``SLOW_LIMIT`` is not keeping up; it is closed with 1013 so that one slow
+phone never holds up the others (it reconnects and gets a fresh ``welcome``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import struct
+import time
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from server.io import metrics
+
+log = structlog.get_logger("launchday.hub")
+
+SLOW_LIMIT = 1024 * 1024  # bytes buffered for one socket before it is dropped
+CLOSE_GOING_AWAY = 1001
+CLOSE_TRY_AGAIN_LATER = 1013
+CLOSE_TOKEN_REVOKED = 4403
+CLOSE_POINT_DELETED = 4404
+
+_conn_ids = itertools.count(1)
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def text_frame(text: str) -> bytes:
+    """One unmasked, unfragmented WebSocket text frame (RFC 6455 §5.2)."""
+    payload = text.encode()
+    n = len(payload)
+    if n < 126:
+        header = struct.pack("!BB", 0x81, n)
+    elif n < 1 << 16:
+        header = struct.pack("!BBH", 0x81, 126, n)
+    else:
+        header = struct.pack("!BBQ", 0x81, 127, n)
+    return header + payload
+
+
+def close_frame(code: int, reason: str = "") -> bytes:
+    payload = struct.pack("!H", code) + reason.encode()[:120]
+    return struct.pack("!BB", 0x88, len(payload)) + payload
+
+
+class Conn:
+    """One WebSocket connection, as the hub sees it."""
+
+    __slots__ = ("closed", "id", "kind", "point", "transport", "ws")
+
+    def __init__(self, ws: web.WebSocketResponse, request: web.Request, kind: str, point: str | None = None) -> None:
+        self.ws = ws
+        self.transport: asyncio.Transport | None = request.transport  # type: ignore[assignment]
+        self.kind = kind
+        self.point = point
+        self.id = f"c{next(_conn_ids)}"
+        self.closed = False
+
+    def send_frame(self, frame: bytes) -> bool:
+        """Write pre-encoded frame bytes; never awaits. False if the socket is gone."""
+        transport = self.transport
+        if self.closed or transport is None or transport.is_closing():
+            return False
+        if transport.get_write_buffer_size() > SLOW_LIMIT:
+            metrics.SLOW_CLOSED.inc()
+            log.warning("slow_consumer_closed", conn=self.id, point=self.point)
+            self.close(CLOSE_TRY_AGAIN_LATER, "too slow")
+            return False
+        transport.write(frame)
+        return True
+
+    def send(self, obj: Any) -> bool:
+        return self.send_frame(text_frame(dumps(obj)))
+
+    def close(self, code: int, reason: str = "") -> None:
+        """Send a close frame after what is buffered, then close the transport."""
+        if self.closed:
+            return
+        self.closed = True
+        transport = self.transport
+        if transport is not None and not transport.is_closing():
+            transport.write(close_frame(code, reason))
+            transport.close()
+
+
+class Room:
+    """The sockets of one event: points by code, and consoles."""
+
+    def __init__(self) -> None:
+        self.points: dict[str, set[Conn]] = {}
+        self.consoles: set[Conn] = set()
+
+    def add(self, conn: Conn) -> None:
+        if conn.kind == "point":
+            assert conn.point is not None
+            self.points.setdefault(conn.point, set()).add(conn)
+        else:
+            self.consoles.add(conn)
+        metrics.CONNECTIONS.labels(conn.kind).inc()
+
+    def remove(self, conn: Conn) -> None:
+        if conn.kind == "point":
+            conns = self.points.get(conn.point or "")
+            if conns is not None:
+                conns.discard(conn)
+                if not conns:
+                    del self.points[conn.point or ""]
+        else:
+            self.consoles.discard(conn)
+        metrics.CONNECTIONS.labels(conn.kind).dec()
+
+    def point_count(self) -> int:
+        return sum(len(c) for c in self.points.values())
+
+    def broadcast_points(self, obj: Any, only: set[str] | None = None) -> int:
+        frame = text_frame(dumps(obj))
+        started = time.perf_counter()
+        sent = 0
+        for code, conns in list(self.points.items()):
+            if only is not None and code not in only:
+                continue
+            for conn in list(conns):
+                sent += conn.send_frame(frame)
+        elapsed = time.perf_counter() - started
+        metrics.FANOUT.labels("points").observe(elapsed)
+        metrics.FANOUT_LAST.labels("points").set(elapsed)
+        return sent
+
+    def broadcast_consoles(self, obj: Any) -> int:
+        if not self.consoles:
+            return 0
+        frame = text_frame(dumps(obj))
+        started = time.perf_counter()
+        sent = sum(conn.send_frame(frame) for conn in list(self.consoles))
+        metrics.FANOUT.labels("consoles").observe(time.perf_counter() - started)
+        return sent
+
+    def close_point(self, code: str, close_code: int, reason: str) -> None:
+        for conn in list(self.points.get(code, ())):
+            conn.close(close_code, reason)
+
+    def close_all(self, close_code: int, reason: str) -> None:
+        for conns in list(self.points.values()):
+            for conn in list(conns):
+                conn.close(close_code, reason)
+        for conn in list(self.consoles):
+            conn.close(close_code, reason)

@@ -1,0 +1,226 @@
+"""One event at run time: its state, its journal tail, its sockets.
+
+The fold is driven by the journal's tail, not by the handler that appended:
+``commit`` appends, then waits until the tail has applied its facts. With the
+embedded journal that is the same process a moment later; with a shared
+journal every process folds the same facts in the same order. Side effects
+(pushes, console deltas, closing a rotated token's sockets) follow from the
+facts as they are applied, so they happen in every process too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+
+from server.core import state as st
+from server.core.points import incident_view, point_view
+from server.io.hub import CLOSE_POINT_DELETED, CLOSE_TOKEN_REVOKED, Room
+from server.io.journal import Entry, Journal
+
+log = structlog.get_logger("launchday.runtime")
+
+DELTA_INTERVAL_S = 0.2  # at most 5 console frames a second (docs/protocol.md#console)
+SNAPSHOT_EVERY = 10_000  # facts between snapshots: bounds replay work at restart
+
+
+def now_ms() -> float:
+    """The server clock, in ms since the epoch (docs/protocol.md#time)."""
+    return time.time_ns() / 1e6
+
+
+EffectHook = Callable[["EventRuntime", int, Any], None]
+_EFFECTS: dict[str, EffectHook] = {}
+
+
+def effect(*fact_types: str) -> Callable[[EffectHook], EffectHook]:
+    """Register what happens on the sockets when a fact of these types is applied."""
+
+    def register(fn: EffectHook) -> EffectHook:
+        for t in fact_types:
+            _EFFECTS[t] = fn
+        return fn
+
+    return register
+
+
+class EventRuntime:
+    def __init__(self, journal: Journal, state: st.EventState, snapshot_seq: int = 0) -> None:
+        self.journal = journal
+        self.state = state
+        self.id = state.info.id
+        self.room = Room()
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._waiter_ids = 0
+        self._tail_task: asyncio.Task[None] | None = None
+        self._ticker: asyncio.Task[None] | None = None
+        self._snapshot_seq = snapshot_seq
+        self._snapshotting = False
+        self.dirty_points: set[str] = set()
+        self.removed_points: set[str] = set()
+        self.dirty_incidents: set[str] = set()
+        self.dirty_other = False
+        self.log = log.bind(event_id=self.id)
+
+    @classmethod
+    async def load(cls, journal: Journal, stream: str) -> EventRuntime:
+        snap = await journal.load_snapshot(stream)
+        state = st.restore(json.loads(snap[1])) if snap else None
+        entries = await journal.read(stream, state.seq if state else 0)
+        if entries or state is None:
+            state = st.fold_facts(entries, state)
+        return cls(journal, state, snap[0] if snap else 0)
+
+    def start(self) -> None:
+        self._tail_task = asyncio.create_task(self._tail(), name=f"tail-{self.id}")
+
+    async def stop(self) -> None:
+        for task in (self._tail_task, self._ticker):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        await self.save_snapshot()
+
+    # -- commit and the fold --------------------------------------------------
+
+    async def commit(self, facts: list[Any], expect_seq: int | None = None) -> int:
+        """Append durably, then return once this process has folded the facts."""
+        seq = await self.journal.append(self.id, facts, expect_seq)
+        if self.state.seq < seq:
+            future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiter_ids += 1
+            heapq.heappush(self._waiters, (seq, self._waiter_ids, future))
+            await future
+        return seq
+
+    async def _tail(self) -> None:
+        async for entries in self.journal.tail(self.id, self.state.seq):
+            self.apply_entries(entries)
+
+    def apply_entries(self, entries: list[Entry]) -> None:
+        for seq, fact in entries:
+            if seq <= self.state.seq:
+                continue
+            try:
+                st.apply(self.state, fact, seq)
+                hook = _EFFECTS.get(fact.type)
+                if hook is not None:
+                    hook(self, seq, fact)
+            except Exception:  # a bug in one fold must not stop the tail
+                self.log.exception("apply_failed", seq=seq, fact_type=fact.type)
+                self.state.seq = seq
+        while self._waiters and self._waiters[0][0] <= self.state.seq:
+            _, _, future = heapq.heappop(self._waiters)
+            if not future.done():
+                future.set_result(None)
+        if self.state.seq - self._snapshot_seq >= SNAPSHOT_EVERY and not self._snapshotting:
+            asyncio.get_running_loop().create_task(self.save_snapshot())
+
+    async def save_snapshot(self) -> None:
+        if self.state.seq <= self._snapshot_seq:
+            return
+        self._snapshotting = True
+        try:
+            seq = self.state.seq
+            data = json.dumps(st.snapshot(self.state), ensure_ascii=False).encode()
+            await self.journal.save_snapshot(self.id, seq, data)
+            self._snapshot_seq = seq
+        finally:
+            self._snapshotting = False
+
+    # -- console deltas ---------------------------------------------------------
+
+    def touch(self, code: str | None = None) -> None:
+        """Something the console shows changed; it goes out with the next delta."""
+        if code is None:
+            self.dirty_other = True
+        else:
+            self.dirty_points.add(code)
+        if self._ticker is None and self.room.consoles:
+            self._ticker = asyncio.get_running_loop().create_task(self._tick())
+
+    def ensure_ticker(self) -> None:
+        if self._ticker is None:
+            self._ticker = asyncio.get_running_loop().create_task(self._tick())
+
+    async def _tick(self) -> None:
+        """Coalesce: one delta per interval at most, built once for every console."""
+        try:
+            while self.room.consoles:
+                await asyncio.sleep(DELTA_INTERVAL_S)
+                if self.dirty_points or self.dirty_incidents or self.removed_points or self.dirty_other:
+                    self.room.broadcast_consoles(self.delta())
+        finally:
+            self._ticker = None
+
+    def totals(self) -> dict[str, Any]:
+        return self.state.live.totals.to_dict(now_ms(), self.state.district_name)
+
+    def delta(self) -> dict[str, Any]:
+        state = self.state
+        points = [point_view(state, state.points[c]) for c in self.dirty_points if c in state.points]
+        incidents = [incident_view(state, state.incidents[i]) for i in self.dirty_incidents if i in state.incidents]
+        frame: dict[str, Any] = {
+            "type": "delta",
+            "seq": state.seq,
+            "totals": self.totals(),
+            "points": points,
+            "incidents": incidents,
+        }
+        if self.removed_points:
+            frame["removed"] = sorted(self.removed_points)
+        for name, extra in DELTA_EXTRAS.items():
+            frame[name] = extra(self)
+        self.dirty_points = set()
+        self.dirty_incidents = set()
+        self.removed_points = set()
+        self.dirty_other = False
+        return frame
+
+
+# Other modules add fields: to every delta (launch telemetry), and to the
+# welcome and snapshot frames (agenda, launch).
+DELTA_EXTRAS: dict[str, Callable[[EventRuntime], Any]] = {}
+VIEWS: dict[str, Callable[[EventRuntime], Any]] = {}
+
+
+@effect("point.upserted", "point.checked_in", "point.attendees")
+def _point_changed(rt: EventRuntime, seq: int, fact: Any) -> None:
+    rt.touch(fact.code)
+
+
+@effect("point.deleted")
+def _point_deleted(rt: EventRuntime, seq: int, fact: Any) -> None:
+    rt.dirty_points.discard(fact.code)
+    rt.removed_points.add(fact.code)
+    rt.touch()
+    rt.room.close_point(fact.code, CLOSE_POINT_DELETED, "point deleted")
+
+
+@effect("point.token_rotated")
+def _token_rotated(rt: EventRuntime, seq: int, fact: Any) -> None:
+    rt.room.close_point(fact.code, CLOSE_TOKEN_REVOKED, "token rotated")
+
+
+@effect("incident.opened", "incident.resolved")
+def _incident_changed(rt: EventRuntime, seq: int, fact: Any) -> None:
+    rt.dirty_incidents.add(fact.incident)
+    rt.touch(fact.code)
+
+
+@effect("notice.sent")
+def _notice(rt: EventRuntime, seq: int, fact: Any) -> None:
+    frame = {"type": "notice", "text": fact.text, "at_ms": fact.at_ms}
+    only = None
+    if fact.district:
+        only = {c for c, d in rt.state.live.district_of.items() if d == fact.district}
+    rt.room.broadcast_points(frame, only)
+    rt.room.broadcast_consoles({**frame, "district": fact.district})

@@ -1,0 +1,133 @@
+"""/ws/point: a site lead's device (docs/protocol.md#ws-point).
+
+A handler is short: parse → decide → commit → ack. ``time.ping`` is answered
+before anything else and stamps ``t1`` the moment the frame is handed to us
+(no await in between), ``t2`` just before the write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+from aiohttp import WSMsgType, web
+
+from server.core import points as pts
+from server.core.errors import BadRequest, Conflict, LaunchdayError, Unauthorized
+from server.io import frames, metrics
+from server.io.auth import store_of
+from server.io.hub import Conn, dumps, text_frame
+from server.io.runtime import VIEWS, EventRuntime, now_ms
+
+log = structlog.get_logger("launchday.ws")
+
+MAX_FRAME = 64 * 1024
+HEARTBEAT_S = 20.0  # a dead phone (no pong) is closed and shown offline within ~30 s
+
+Decider = Callable[[Any, str, Any, float], pts.Decision]
+DECIDERS: dict[str, Decider] = {
+    "checkin": lambda s, code, fr, now: pts.decide_checkin(s, code, fr.id, fr.attendees, now),
+    "attendees": lambda s, code, fr, now: pts.decide_attendees(s, code, fr.id, fr.count, now),
+    "incident": lambda s, code, fr, now: pts.decide_incident(s, code, fr.id, fr.kind, fr.note, now),
+    "incident.resolve": lambda s, code, fr, now: pts.decide_point_resolve(s, code, fr.id, fr.incident, now),
+}
+
+
+def welcome(rt: EventRuntime, code: str) -> dict[str, Any]:
+    state = rt.state
+    point = state.points[code]
+    incidents = [pts.incident_view(state, i) for i in state.incidents.values() if i.point == code and i.open]
+    frame: dict[str, Any] = {
+        "type": "welcome",
+        "server_ms": now_ms(),
+        "seq": state.seq,
+        "point": {
+            "code": point.code, "name": point.name, "level": point.level, "parent": point.parent,
+            "expected": point.expected,
+            "district": state.live.district_of.get(code),
+            "district_name": state.district_name(d) if (d := state.live.district_of.get(code)) else None,
+            "chair": point.chair,
+        },
+        "event": {"id": rt.id, "name": state.info.name, "starts_at": state.info.starts_at,
+                  "timezone": state.info.timezone},
+        "status": {"checked_in": point.checked_in, "attendees": point.attendees, "incidents": incidents},
+    }
+    for name, view in VIEWS.items():
+        frame[name] = view(rt)
+    frame.setdefault("agenda", {})
+    frame.setdefault("launch", {})
+    return frame
+
+
+async def handle(request: web.Request) -> web.StreamResponse:
+    token = request.query.get("token", "")
+    found = store_of(request).point_by_token(token)
+    if found is None:
+        raise Unauthorized("unknown or rotated point token", code="invalid_token")
+    rt, code = found
+    ws = web.WebSocketResponse(max_msg_size=MAX_FRAME, compress=False, heartbeat=HEARTBEAT_S)
+    await ws.prepare(request)
+    conn = Conn(ws, request, "point", code)
+    rt.room.add(conn)
+    pts.connect(rt.state, code, now_ms())
+    rt.touch(code)
+    clog = rt.log.bind(point=code, conn=conn.id)
+    clog.debug("point_connected")
+    try:
+        conn.send(welcome(rt, code))
+        async for msg in ws:
+            if msg.type == WSMsgType.TEXT:
+                t1 = now_ms()
+                metrics.FRAMES_IN.labels("point").inc()
+                if rt.state.live.by_token.get(token) != code:
+                    break  # rotated or deleted while this frame was in flight
+                await on_frame(rt, conn, code, msg.data, t1)
+            elif msg.type == WSMsgType.BINARY:
+                conn.send(BadRequest("frames are JSON text", code="binary_frame").to_frame(None))
+    except Exception:  # one connection's failure never touches the others
+        clog.exception("point_socket_failed")
+    finally:
+        rt.room.remove(conn)
+        pts.disconnect(rt.state, code, now_ms())
+        rt.touch(code)
+        clog.debug("point_disconnected", close_code=ws.close_code)
+    return ws
+
+
+async def on_frame(rt: EventRuntime, conn: Conn, code: str, text: str, t1: float) -> None:
+    try:
+        frame = frames.parse_client_frame(text)
+    except BadRequest as err:
+        metrics.ERRORS.labels(err.code).inc()
+        conn.send(err.to_frame(frames.frame_id(text)))
+        return
+    kind = frame.type
+    if kind == "time.ping":
+        pong = {"type": "time.pong", "t0": frame.t0, "t1": t1, "t2": 0.0}
+        pong["t2"] = now_ms()
+        conn.send_frame(text_frame(dumps(pong)))
+        return
+    if kind == "time.sync":
+        try:
+            pts.clock_synced(rt.state, code, frame.offset_ms, frame.rtt_ms, t1)
+        except BadRequest as err:
+            conn.send(err.to_frame(None))
+            return
+        rt.touch(code)
+        return
+    try:
+        decision = DECIDERS[kind](rt.state, code, frame, t1)
+        if decision.facts:
+            await rt.commit(decision.facts)
+            point = rt.state.points.get(code)
+            if point is None or frame.id not in point.applied:
+                # Decided on a state that changed before the fold (another
+                # socket of this point raced us): nothing was applied.
+                raise Conflict("the point changed meanwhile; send again", code="conflict")
+            if kind == "checkin":
+                metrics.CHECKINS.inc()
+        conn.send({"type": "ack", "id": frame.id, **decision.ack})
+    except LaunchdayError as err:
+        metrics.ERRORS.labels(err.code).inc()
+        conn.send(err.to_frame(frame.id))
