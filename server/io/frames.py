@@ -82,7 +82,7 @@ def parse_client_frame(text: str) -> Any:
         kind = err["type"]
         if kind == "json_invalid":
             raise BadRequest("the frame is not valid JSON", code="invalid_json") from None
-        if kind in ("union_tag_invalid", "union_tag_not_found", "model_attributes_type"):
+        if kind in ("union_tag_invalid", "union_tag_not_found", "model_attributes_type", "dict_type"):
             raise BadRequest("not a known message type", code="unknown_message") from None
         where = ".".join(str(p) for p in err["loc"][1:]) or "frame"
         raise BadRequest(f"{where}: {err['msg']}", code="validation_error") from None
