@@ -136,6 +136,80 @@ class OrganizerTokenRevoked(_Fact):
     token_hash: str
 
 
+# -- agenda (docs/protocol.md#agenda) -----------------------------------------
+
+AgendaAction = Literal["start", "next", "prev", "pause", "resume", "finish"]
+
+
+class AgendaItemSpec(BaseModel):
+    """One planned item of the agenda, as the organizer set it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    title: str
+    speaker: str = ""
+    # Defaults matter: dump_fact drops None fields, so they must parse back.
+    location: str | None = None
+    planned_s: int
+
+
+class AgendaSet(_Fact):
+    """The agenda's items replaced (only when not running); resets its progress."""
+
+    type: Literal["agenda.set"] = "agenda.set"
+    items: tuple[AgendaItemSpec, ...]
+
+
+class AgendaStepped(_Fact):
+    """An agenda action. ``current`` is the item the decider saw: a step decided
+    on a state another process has since moved is a no-op when folded."""
+
+    type: Literal["agenda.stepped"] = "agenda.stepped"
+    action: AgendaAction
+    current: int | None = None
+
+
+# -- launch (docs/protocol.md#launch) -----------------------------------------
+# ``attempt`` numbers each arming (1, 2, ...): a press, abort, reset or report
+# decided for one attempt is a no-op when folded into another.
+
+
+class LaunchArmed(_Fact):
+    type: Literal["launch.armed"] = "launch.armed"
+    attempt: int
+    countdown_ms: int
+    keys_required: int
+    rehearsal: bool = False
+
+
+class LaunchKeyPressed(_Fact):
+    type: Literal["launch.key_pressed"] = "launch.key_pressed"
+    attempt: int
+    key: str
+
+
+class LaunchAborted(_Fact):
+    type: Literal["launch.aborted"] = "launch.aborted"
+    attempt: int
+
+
+class LaunchReset(_Fact):
+    type: Literal["launch.reset"] = "launch.reset"
+    attempt: int
+
+
+class LaunchFiredReported(_Fact):
+    """A point's ``launch.fired`` frame: when its screen fired, by its clock estimate."""
+
+    type: Literal["launch.fired_reported"] = "launch.fired_reported"
+    code: str
+    msg_id: str
+    attempt: int
+    fired_ms: float
+    offset_ms: float
+    rtt_ms: float
+
+
 Fact = Annotated[
     EventCreated
     | PointUpserted
@@ -147,7 +221,14 @@ Fact = Annotated[
     | IncidentResolved
     | NoticeSent
     | OrganizerTokenIssued
-    | OrganizerTokenRevoked,
+    | OrganizerTokenRevoked
+    | AgendaSet
+    | AgendaStepped
+    | LaunchArmed
+    | LaunchKeyPressed
+    | LaunchAborted
+    | LaunchReset
+    | LaunchFiredReported,
     Field(discriminator="type"),
 ]
 
@@ -162,4 +243,4 @@ def parse_fact(data: str | bytes) -> Any:
 
 def dump_fact(fact: Any) -> str:
     """Encode one fact for the journal."""
-    return str(fact.model_dump_json(exclude_none=True))
+    return str(fact.model_dump_json())

@@ -94,7 +94,7 @@ def _whole_number(value: Any) -> int | None:
     text = clean(value).replace(" ", "")
     if text == "":
         return 0
-    if text.isdigit() and int(text) <= MAX_COUNT:
+    if text.isascii() and text.isdigit() and int(text) <= MAX_COUNT:
         return int(text)
     return None
 
@@ -196,6 +196,12 @@ def _check_parent(state: EventState, code: str, parent: str | None) -> None:
 
 def _details(errors: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
     return [{"column": c, "message": m} for c, m in errors]
+
+
+def upsert_applied(state: EventState, fact: f.PointUpserted) -> bool:
+    """Whether a folded upsert took effect (it loses a race with a tree change)."""
+    point = state.points.get(fact.code)
+    return point is not None and point.parent == fact.parent and point.level == fact.level
 
 
 def get_point(state: EventState, code: str) -> Point:
@@ -314,6 +320,10 @@ def _apply_upsert(state: EventState, fact: f.PointUpserted) -> None:
     old = state.points.get(fact.code)
     values = {n: getattr(fact, n) for n in POINT_FIELDS}
     live = state.live
+    if fact.parent is not None and (fact.parent not in state.points or would_cycle(state, fact.code, fact.parent)):
+        # Decided on a tree that changed before this fold (the parent was
+        # deleted, or a racing patch would close a loop): the edit lost.
+        return
     if old is None:
         # Imports append parents before children, so a new point's district
         # is found by walking up; no rebuild of the whole tree.
@@ -337,8 +347,8 @@ def _apply_upsert(state: EventState, fact: f.PointUpserted) -> None:
 @applies("point.deleted")
 def _apply_delete(state: EventState, fact: f.PointDeleted) -> None:
     point = state.points.get(fact.code)
-    if point is None:
-        return
+    if point is None or any(p.parent == fact.code for p in state.points.values()):
+        return  # a child was added after the delete was decided: the delete lost
     live = state.live
     live.totals.add(point.level, live.district_of.get(fact.code), state.contribution(point), -1)
     del state.points[fact.code]

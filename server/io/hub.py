@@ -102,11 +102,14 @@ class Room:
     def __init__(self) -> None:
         self.points: dict[str, set[Conn]] = {}
         self.consoles: set[Conn] = set()
+        self.displays: set[Conn] = set()  # the hall's screens: ceremony frames only
 
     def add(self, conn: Conn) -> None:
         if conn.kind == "point":
             assert conn.point is not None
             self.points.setdefault(conn.point, set()).add(conn)
+        elif conn.kind == "display":
+            self.displays.add(conn)
         else:
             self.consoles.add(conn)
         metrics.CONNECTIONS.labels(conn.kind).inc()
@@ -118,6 +121,8 @@ class Room:
                 conns.discard(conn)
                 if not conns:
                     del self.points[conn.point or ""]
+        elif conn.kind == "display":
+            self.displays.discard(conn)
         else:
             self.consoles.discard(conn)
         metrics.CONNECTIONS.labels(conn.kind).dec()
@@ -126,6 +131,8 @@ class Room:
         return sum(len(c) for c in self.points.values())
 
     def broadcast_points(self, obj: Any, only: set[str] | None = None) -> int:
+        """One frame to every point's sockets (or those of ``only``) and, when
+        it goes to everyone, to the hall's displays."""
         frame = text_frame(dumps(obj))
         started = time.perf_counter()
         sent = 0
@@ -133,6 +140,9 @@ class Room:
             if only is not None and code not in only:
                 continue
             for conn in list(conns):
+                sent += conn.send_frame(frame)
+        if only is None:
+            for conn in list(self.displays):
                 sent += conn.send_frame(frame)
         elapsed = time.perf_counter() - started
         metrics.FANOUT.labels("points").observe(elapsed)
@@ -156,5 +166,5 @@ class Room:
         for conns in list(self.points.values()):
             for conn in list(conns):
                 conn.close(close_code, reason)
-        for conn in list(self.consoles):
+        for conn in list(self.consoles | self.displays):
             conn.close(close_code, reason)

@@ -12,7 +12,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from server.core import points as pts
-from server.core.errors import BadRequest, Unauthorized
+from server.core.errors import BadRequest, Conflict, Unauthorized
 from server.core.events import event_view
 from server.core.facts import NoticeSent
 from server.core.importing import decide_import
@@ -178,7 +178,7 @@ async def create_point(request: web.Request) -> web.Response:
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object", code="validation_error")
     decision = pts.decide_create(rt.state, body, now_ms(), new_token(), actor)
-    await rt.commit(decision.facts)
+    await _commit_upsert(rt, decision.facts)
     code = decision.facts[0].code
     return _json(pts.point_view(rt.state, rt.state.points[code], with_token=True), 201)
 
@@ -200,8 +200,7 @@ async def patch_point(request: web.Request) -> web.Response:
         raise BadRequest("the body must be a JSON object", code="validation_error")
     code = request.match_info["code"]
     decision = pts.decide_patch(rt.state, code, body, now_ms(), actor)
-    if decision.facts:
-        await rt.commit(decision.facts)
+    await _commit_upsert(rt, decision.facts)
     return _json(pts.point_view(rt.state, rt.state.points[code], with_token=True))
 
 
@@ -211,7 +210,17 @@ async def delete_point(request: web.Request) -> web.Response:
     rt = _event(request)
     decision = pts.decide_delete(rt.state, request.match_info["code"], now_ms(), actor)
     await rt.commit(decision.facts)
+    if request.match_info["code"] in rt.state.points:
+        raise Conflict("a point was added under it meanwhile", code="has_children")
     return web.Response(status=204)
+
+
+async def _commit_upsert(rt: EventRuntime, facts: list[Any]) -> None:
+    if not facts:
+        return
+    await rt.commit(facts)
+    if not pts.upsert_applied(rt.state, facts[0]):
+        raise Conflict("the tree changed meanwhile (a parent was deleted or moved); try again", code="conflict")
 
 
 @routes.post("/api/events/{eid}/points/{code}/token")

@@ -67,6 +67,7 @@ class EventRuntime:
         self.removed_points: set[str] = set()
         self.dirty_incidents: set[str] = set()
         self.dirty_other = False
+        self.timers: dict[str, asyncio.TimerHandle] = {}
         self.log = log.bind(event_id=self.id)
 
     @classmethod
@@ -80,8 +81,12 @@ class EventRuntime:
 
     def start(self) -> None:
         self._tail_task = asyncio.create_task(self._tail(), name=f"tail-{self.id}")
+        for hook in START_HOOKS:
+            hook(self)
 
     async def stop(self) -> None:
+        for timer in self.timers.values():
+            timer.cancel()
         for task in (self._tail_task, self._ticker):
             if task is not None:
                 task.cancel()
@@ -190,6 +195,8 @@ class EventRuntime:
 # welcome and snapshot frames (agenda, launch).
 DELTA_EXTRAS: dict[str, Callable[[EventRuntime], Any]] = {}
 VIEWS: dict[str, Callable[[EventRuntime], Any]] = {}
+# Called when a runtime starts (after a restart: re-arm timers from the state).
+START_HOOKS: list[Callable[[EventRuntime], None]] = []
 
 
 @effect("point.upserted", "point.checked_in", "point.attendees")

@@ -1,0 +1,118 @@
+"""Pages and their assets: the console, a point's page, the hall's screen.
+
+The pages are static files (no build step); the server only picks the file
+and refuses unknown point links with a clear page in Vietnamese.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from aiohttp import WSMsgType, web
+
+from server.core.errors import BadRequest, NotFound
+from server.io import frames
+from server.io.auth import store_of
+from server.io.hub import Conn
+from server.io.runtime import VIEWS, now_ms
+from server.io.ws_point import HEARTBEAT_S, MAX_FRAME
+
+ROOT = Path(__file__).resolve().parents[2]
+CONSOLE = ROOT / "console" / "web"
+CHECKIN = ROOT / "checkin" / "web"
+NO_CACHE = {"Cache-Control": "no-cache"}
+
+INVALID_LINK = """<!doctype html>
+<html lang="vi"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Liên kết không còn hiệu lực</title>
+<style>body{{font:18px/1.5 system-ui,sans-serif;margin:0;padding:2rem 1.25rem;background:#fff;color:#111}}
+h1{{font-size:1.6rem;color:#a30000}}p{{max-width:34rem}}.en{{color:#444;font-size:.95rem;margin-top:2rem}}</style>
+</head><body>
+<h1>Liên kết không còn hiệu lực</h1>
+<p>Liên kết điểm cầu này không đúng hoặc đã được thay bằng liên kết mới.
+Vui lòng liên hệ Ban tổ chức để nhận liên kết mới.</p>
+<p class="en" lang="en">This link is not valid any more: it is wrong or it was replaced by a new one.
+Please ask the organizers for the new link.</p>
+{detail}
+</body></html>"""
+
+
+def invalid_link_page(status: int = 404) -> web.Response:
+    return web.Response(text=INVALID_LINK.format(detail=""), status=status, content_type="text/html",
+                        headers=NO_CACHE)
+
+
+def _file(path: Path) -> web.StreamResponse:
+    if not path.is_file():
+        raise NotFound(f"{html.escape(path.name)} is not installed", code="not_found")
+    return web.FileResponse(path, headers=NO_CACHE)
+
+
+async def root(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPFound("/console/")
+
+
+async def console(request: web.Request) -> web.StreamResponse:
+    return _file(CONSOLE / "index.html")
+
+
+async def point_page(request: web.Request) -> web.StreamResponse:
+    if store_of(request).point_by_token(request.match_info["token"]) is None:
+        return invalid_link_page()
+    return _file(CHECKIN / "index.html")
+
+
+async def hall(request: web.Request) -> web.StreamResponse:
+    return _file(CHECKIN / "hall.html")
+
+
+async def ws_display(request: web.Request) -> web.StreamResponse:
+    """A hall screen: ceremony frames (agenda, launch, notices) and clock
+    pings only; no point data, so it needs no token."""
+    store = store_of(request)
+    eid = request.query.get("event")
+    rt = store.event(eid) if eid else store.latest_event()
+    if rt is None:
+        raise NotFound("there is no event yet", code="event_not_found")
+    ws = web.WebSocketResponse(max_msg_size=MAX_FRAME, compress=False, heartbeat=HEARTBEAT_S)
+    await ws.prepare(request)
+    conn = Conn(ws, request, "display")
+    hello = {"type": "welcome", "server_ms": now_ms(), "seq": rt.state.seq,
+             "event": {"id": rt.id, "name": rt.state.info.name, "starts_at": rt.state.info.starts_at,
+                       "timezone": rt.state.info.timezone}}
+    for name in ("agenda", "launch"):
+        hello[name] = VIEWS[name](rt) if name in VIEWS else {}
+    conn.send(hello)
+    rt.room.add(conn)
+    try:
+        async for msg in ws:
+            if msg.type != WSMsgType.TEXT:
+                continue
+            t1 = now_ms()
+            try:
+                frame = frames.parse_client_frame(msg.data)
+            except BadRequest as err:
+                conn.send(err.to_frame(frames.frame_id(msg.data)))
+                continue
+            if frame.type == "time.ping":
+                conn.send({"type": "time.pong", "t0": frame.t0, "t1": t1, "t2": now_ms()})
+            elif frame.type != "time.sync":
+                conn.send(BadRequest("a display only pings", code="unknown_message").to_frame(None))
+    finally:
+        rt.room.remove(conn)
+    return ws
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/", root)
+    app.router.add_get("/console/", console)
+    app.router.add_get("/console", root)
+    app.router.add_get("/p/{token}", point_page)
+    app.router.add_get("/hall", hall)
+    app.router.add_get("/ws/display", ws_display)
+    if CONSOLE.is_dir():
+        app.router.add_static("/static/console/", CONSOLE, append_version=False)
+    if CHECKIN.is_dir():
+        app.router.add_static("/static/checkin/", CHECKIN, append_version=False)
