@@ -210,6 +210,24 @@ class LaunchFiredReported(_Fact):
     rtt_ms: float
 
 
+# -- reports (docs/protocol.md#report-snapshots) ------------------------------
+
+
+class ReportSnapshotTaken(_Fact):
+    """The report as it stood at a moment, kept for good (the 07:30 report).
+
+    ``automatic`` marks the one taken at the event's ``report_deadline``; the
+    fold keeps only the first automatic snapshot, so two processes that both
+    fire the deadline timer leave one.
+    """
+
+    type: Literal["report.snapshot_taken"] = "report.snapshot_taken"
+    label: str
+    taken_ms: float
+    report: dict[str, Any]
+    automatic: bool = False
+
+
 Fact = Annotated[
     EventCreated
     | PointUpserted
@@ -228,7 +246,8 @@ Fact = Annotated[
     | LaunchKeyPressed
     | LaunchAborted
     | LaunchReset
-    | LaunchFiredReported,
+    | LaunchFiredReported
+    | ReportSnapshotTaken,
     Field(discriminator="type"),
 ]
 

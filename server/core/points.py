@@ -351,6 +351,12 @@ def _apply_delete(state: EventState, fact: f.PointDeleted) -> None:
         return  # a child was added after the delete was decided: the delete lost
     live = state.live
     live.totals.add(point.level, live.district_of.get(fact.code), state.contribution(point), -1)
+    for inc in state.incidents.values():  # a deleted point's incidents are closed with it
+        if inc.point == fact.code and inc.open:
+            inc.resolved_ms = fact.at_ms
+            inc.resolved_by = "point deleted"
+            live.totals.incidents_open -= 1
+    live.open_incidents.pop(fact.code, None)
     del state.points[fact.code]
     live.presence.pop(fact.code, None)
     live.by_token.pop(point.token, None)

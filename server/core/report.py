@@ -14,6 +14,7 @@ from typing import Any
 from server.core.events import event_view
 from server.core.points import incident_view
 from server.core.state import EventState
+from server.core.text import fold
 
 # Other core modules (agenda, launch) add their sections to the report.
 REPORT_SECTIONS: dict[str, Callable[[EventState, float], Any]] = {}
@@ -39,7 +40,8 @@ def build_report(state: EventState, now_ms: float) -> dict[str, Any]:
         for p in state.points.values()
         if not p.checked_in
     ]
-    missing.sort(key=lambda m: (m["district_name"] or "\uffff", m["level"], m["name"]))
+    # Vietnamese order ignores diacritics first ("Đông Sơn" before "Triệu Sơn").
+    missing.sort(key=lambda m: (fold(m["district_name"]) or "\uffff", m["level"], fold(m["name"])))
     incidents = [incident_view(state, i) for i in state.incidents.values() if i.open]
     incidents.sort(key=lambda i: i["opened_ms"])
     report: dict[str, Any] = {
@@ -53,7 +55,7 @@ def build_report(state: EventState, now_ms: float) -> dict[str, Any]:
         ],
         "by_district": sorted(
             ({"code": code, **row} for code, row in totals["by_district"].items()),
-            key=lambda r: r["name"],
+            key=lambda r: fold(r["name"]),
         ),
         "missing": missing,
         "incidents_open": incidents,
@@ -63,10 +65,21 @@ def build_report(state: EventState, now_ms: float) -> dict[str, Any]:
     return report
 
 
+class _SafeWriter:
+    """A csv writer that defuses text a spreadsheet would run as a formula
+    (a point named "=HYPERLINK(...)" must stay text)."""
+
+    def __init__(self, out: io.StringIO) -> None:
+        self._w = csv.writer(out)
+
+    def writerow(self, row: list[Any]) -> None:
+        self._w.writerow(["'" + c if isinstance(c, str) and c[:1] in ("=", "+", "-", "@") else c for c in row])
+
+
 def render_csv(report: dict[str, Any], when: str) -> str:
     """One CSV with a section per table; a blank line between sections."""
     out = io.StringIO()
-    w = csv.writer(out)
+    w = _SafeWriter(out)
     ev = report["event"]
     w.writerow(["report", ev["name"], "taken", when])
     w.writerow([])
