@@ -340,7 +340,12 @@ def _apply_upsert(state: EventState, fact: f.PointUpserted) -> None:
             setattr(old, name, value)
         state.rebuild()
         return
-    state.change_point(fact.code, lambda p: [setattr(p, n, v) for n, v in values.items()])
+
+    def edit(point: Point) -> None:
+        for name, value in values.items():
+            setattr(point, name, value)
+
+    state.change_point(fact.code, edit)
     live.search[fact.code] = fold(f"{fact.code} {fact.name}")
 
 

@@ -26,13 +26,13 @@ LEVEL_ORDER = ("province", "department", "district", "commune", "village", "scho
 def build_report(state: EventState, now_ms: float) -> dict[str, Any]:
     totals = state.live.totals.to_dict(now_ms, state.district_name)
     district_of = state.live.district_of
-    missing = [
+    missing: list[dict[str, Any]] = [
         {
             "code": p.code,
             "name": p.name,
             "level": p.level,
             "district": district_of.get(p.code),
-            "district_name": state.district_name(district_of[p.code]) if district_of.get(p.code) else "",
+            "district_name": state.district_name(d) if (d := district_of.get(p.code)) else "",
             "chair": p.chair,
             "phone": p.phone,
             "expected": p.expected,

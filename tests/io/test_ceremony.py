@@ -6,7 +6,7 @@ import aiohttp
 import pytest
 
 from server.demo_data import SEED_AGENDA
-from tests.utils import H, Api, timeout, tree_csv
+from tests.utils import Api, H, timeout, tree_csv
 
 
 async def _event(server) -> tuple[str, dict[str, str]]:
@@ -115,7 +115,7 @@ async def test_abort_in_countdown(server) -> None:
     await api.call("POST", f"{base}/press", 200, json={"key": "A"})
     aborted = await api.call("POST", f"{base}/abort", 200)
     assert aborted["state"] == "aborted"
-    status, body = await api.call("POST", f"{base}/abort")
+    status, _body = await api.call("POST", f"{base}/abort")
     assert status == 409
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 
 import aiohttp
@@ -53,7 +54,7 @@ async def test_snapshot_then_coalesced_deltas(server) -> None:
         seen = {p["code"] for _, d in deltas for p in d["points"]}
         assert len(seen) == n
         # coalesced: never two deltas closer than the 200 ms tick (allow jitter)
-        gaps = [b[0] - a[0] for a, b in zip(deltas, deltas[1:], strict=False)]
+        gaps = [b[0] - a[0] for a, b in itertools.pairwise(deltas)]
         assert all(g > 0.1 for g in gaps), gaps
         for ws in points:
             await ws.close()

@@ -32,7 +32,7 @@ async def request(ws: aiohttp.ClientWebSocketResponse, frame: dict | str) -> dic
 
 
 async def test_welcome_shape(server) -> None:
-    eid, tokens = await setup_points(server)
+    _eid, tokens = await setup_points(server)
     async with aiohttp.ClientSession() as s:
         ws = await s.ws_connect(f"{server.ws}/ws/point?token={tokens['D0-C1']}")
         welcome = await ws.receive_json()
