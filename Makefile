@@ -3,7 +3,7 @@ VENV := .venv/bin
 PORT ?= 8080
 DATA ?= data
 
-.PHONY: setup run serve test test-all check lint typecheck bench soak clean
+.PHONY: setup run serve test test-all test-sync check lint typecheck bench soak clean
 
 setup:
 	@./scripts/setup.sh
@@ -21,6 +21,10 @@ test: setup
 
 test-all: setup
 	$(VENV)/python -m pytest -q
+
+## test-sync: the synchronized launch with the ceremony issue's strict bounds (run on a quiet machine)
+test-sync: setup
+	LAUNCHDAY_STRICT_TIMING=1 $(VENV)/python -m pytest tests/io/test_launch_sync.py -q -s
 
 lint: setup
 	$(VENV)/ruff check server checkin loadtest tests

@@ -69,8 +69,15 @@ def _fired_reported(rt: EventRuntime, seq: int, fact: Any) -> None:
     rt.touch()
 
 
+# The ``fired`` push is for screens that missed the countdown. It goes out a
+# little after the moment, not at it: a frame arriving at the fire instant
+# makes every device (a weak phone, a process playing hundreds of devices)
+# parse JSON exactly when it should be drawing the launch.
+FIRED_PUSH_DELAY_S = 0.5
+
+
 def schedule_fired_push(rt: EventRuntime) -> None:
-    """At fire_at_ms, push the ``fired`` state (for late screens and consoles)."""
+    """Shortly after fire_at_ms, push the ``fired`` state (for late screens and consoles)."""
     old = rt.timers.pop("fired", None)
     if old is not None:
         old.cancel()
@@ -80,7 +87,7 @@ def schedule_fired_push(rt: EventRuntime) -> None:
     delay = (current.fire_at_ms - now_ms()) / 1000.0
     if delay < 0:
         return
-    rt.timers["fired"] = asyncio.get_running_loop().call_later(delay + 0.001, _fired_now, rt)
+    rt.timers["fired"] = asyncio.get_running_loop().call_later(delay + FIRED_PUSH_DELAY_S, _fired_now, rt)
 
 
 def _fired_now(rt: EventRuntime) -> None:
