@@ -66,13 +66,20 @@ Callback = Callable[..., Any]
 Ack = dict[str, Any]
 
 
-def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random) -> float:
-    """Full jitter: ``uniform(0, min(cap, base * 2**attempt))``.
+def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random,
+                  storm_window: float = 0.0) -> float:
+    """Full jitter: ``uniform(0, min(cap, base * 2**attempt))``; the first retry
+    after losing an established connection is ``uniform(0, storm_window)``.
 
     Spreading each retry over the whole interval (not ``delay ± 10%``) is what
     keeps a thousand points dropped by one restart from reconnecting in the
-    same 100 ms (docs/protocol.md#reconnect).
+    same 100 ms. The storm window matters most: when a server restarts, every
+    point loses its connection at once, and with short first windows most of
+    them are polling when it comes back and land together; spread over 10 s,
+    they arrive at about a hundred a second (docs/protocol.md#reconnect).
     """
+    if attempt == 0 and storm_window > 0:
+        return rng.uniform(0.0, storm_window)
     ceiling = min(cap, base * 2.0 ** min(attempt, 64))
     return rng.uniform(0.0, ceiling)
 
@@ -125,6 +132,7 @@ class PointClient:
         on_fire: Callback | None = None,
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
+        storm_window: float = 10.0,
         rng: random.Random | None = None,
         ping_count: int = 5,
         ping_spacing_s: float = 0.05,
@@ -157,6 +165,7 @@ class PointClient:
         }
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
+        self.storm_window = storm_window
         self._rng = rng or random.Random()
         self.ping_count = ping_count
         self.ping_spacing_s = ping_spacing_s
@@ -185,6 +194,7 @@ class PointClient:
         self.fired_server_ms: float | None = None
 
         self._attempt = 0
+        self._was_up = False
         self._gen = 0
         self._conn_connected = False
         self._run_task: asyncio.Task[None] | None = None
@@ -387,7 +397,11 @@ class PointClient:
                         await conn.close()
             if len(self._ws_urls) > 1:
                 self._url_index = (self._url_index + 1) % len(self._ws_urls)
-            delay = backoff_delay(self._attempt, self.backoff_base, self.backoff_cap, self._rng)
+            # The storm window applies only to a connection that was up (a
+            # first connect, or a retry of one, goes at the usual pace).
+            storm = self.storm_window if self._was_up else 0.0
+            self._was_up = False
+            delay = backoff_delay(self._attempt, self.backoff_base, self.backoff_cap, self._rng, storm)
             self._attempt += 1
             self.backoff_delays.append(delay)
             self._set_state("backoff")
@@ -406,6 +420,7 @@ class PointClient:
         if isinstance(server_ms, int | float) and math.isfinite(server_ms):
             self.clock.set_coarse(sent_local_ms, float(server_ms), recv_local_ms, recv_mono)
         self._attempt = 0  # a welcome is success: the next drop starts backoff afresh
+        self._was_up = True
         self._on_welcome(frame)
         self._conn_connected = True
         self._connected_ev.set()

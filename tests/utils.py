@@ -114,12 +114,15 @@ class ServerProcess:
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
 
-    async def start(self) -> ServerProcess:
+    def spawn(self) -> None:
         env = {**os.environ, "LAUNCHDAY_ADMIN_TOKEN": ADMIN, "LAUNCHDAY_LOG_LEVEL": "warning"}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "server.io.cli", "serve", "--port", str(self.port), "--data", str(self.data)],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
+
+    async def start(self) -> ServerProcess:
+        self.spawn()
         async with aiohttp.ClientSession() as s:
 
             async def up() -> bool:

@@ -12,7 +12,8 @@
 //
 // State for tests and diagnostics: window.__launchday = {offset_ms, rtt_ms,
 // fired_at_server_ms, fired_at_local_ms, fired_by ("timer", or "push" when the
-// server's fired push came first), state, samples}.
+// server's fired push came first), state, samples, woke_ms / spun_ms (how
+// long before the moment the coarse timer woke and the busy wait began)}.
 
 export const PINGS = 6; // per burst; the lowest round trip wins
 export const PING_GAP_MS = 100;

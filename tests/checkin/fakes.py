@@ -20,11 +20,13 @@ from tests.utils import timeout
 
 #: One timeout unit for waits, scaled by LAUNCHDAY_TEST_TIMEOUT_FACTOR (tests/utils.py).
 UNIT = timeout(1.0)
-#: How late a precise wake may be. On an idle machine it is well under 1 ms;
-#: the bound is loose because CI boxes share two CPUs with other jobs. A
-#: client firing on its own wall clock (seconds off here) or on a message's
-#: arrival would still miss it by far.
-PRECISION_MS = timeout(15.0)
+#: How late a precise wake may be in these tests. They check correctness
+#: (fires by its own estimate, never early), not speed: a client firing on its
+#: own wall clock (seconds off here) or on a message's arrival misses this by
+#: far. The precision itself is measured where noise is controlled: `make
+#: test-sync` and the benchmarks (docs/benchmarks.md); on an idle machine it
+#: is well under 1 ms, and a shared CI box can add tens of ms.
+PRECISION_MS = timeout(100.0)
 MUTATING = {"checkin", "attendees", "incident", "incident.resolve", "launch.fired"}
 
 

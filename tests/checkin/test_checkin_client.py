@@ -147,14 +147,14 @@ async def test_backoff_full_jitter_then_reset_on_welcome(
 ) -> None:
     fake.connector.fail_next(TransportError("refused"), times=6)
     client = await started(make_client, rng=random.Random(3), backoff_base=0.001,
-                           backoff_cap=0.004)
+                           backoff_cap=0.004, storm_window=0.001)
     assert client.connect_attempts == 7 and len(client.connect_times) == 1
     # Before the welcome only the backoff draws from the rng: the same seed, the same delays.
     rng = random.Random(3)
     assert client.backoff_delays == [backoff_delay(i, 0.001, 0.004, rng) for i in range(6)]
     for attempt, delay in enumerate(client.backoff_delays):
         assert 0 <= delay <= min(0.004, 0.001 * 2**attempt)
-    # The welcome reset the attempt counter: the next drop waits at most base.
+    # The welcome reset the attempt counter: the next drop waits at most the storm window.
     await fake.drop(1013)
     await fake.wait_until(lambda: len(fake.conns) == 2)
     assert len(client.backoff_delays) == 7 and client.backoff_delays[-1] <= 0.001
@@ -295,7 +295,7 @@ async def test_a_crashing_callback_does_not_take_the_point_offline(
 async def test_reconnects_of_many_clients_spread_out(fake: FakeServer,
                                                      make_client: MakeClient) -> None:
     n, base = 100, 0.2
-    clients = [make_client(backoff_base=base, backoff_cap=30.0, ping_count=1,
+    clients = [make_client(backoff_base=0.01, backoff_cap=30.0, storm_window=base, ping_count=1,
                            rng=random.Random(i)) for i in range(n)]
     for c in clients:
         await c.start()
@@ -303,7 +303,7 @@ async def test_reconnects_of_many_clients_spread_out(fake: FakeServer,
     dropped_at = time.monotonic()
     await fake.drop(1013)  # e.g. a server restart drops everyone at once
     await fake.wait_until(lambda: len(fake.conns) == 2 * n, 2 * UNIT)
-    # What each client chose: full jitter over [0, base] after a welcome.
+    # What each client chose: full jitter over the storm window [0, base] after a welcome.
     delays = [c.backoff_delays[0] for c in clients]
     assert all(0 <= d <= base for d in delays) and max(delays) - min(delays) > base * 0.8
     # What the server saw: spread out, not a burst (loose, as the loop is shared).

@@ -113,7 +113,7 @@ async def test_real_socket_round_trip_and_launch(tiny: tuple[TinyServer, str]) -
 async def test_real_socket_reconnects_after_1013(tiny: tuple[TinyServer, str]) -> None:
     srv, base = tiny
     welcomes: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    client = PointClient(base, GOOD, ping_count=1, backoff_base=0.01, on_welcome=welcomes.put_nowait)
+    client = PointClient(base, GOOD, ping_count=1, backoff_base=0.01, storm_window=0.01, on_welcome=welcomes.put_nowait)
     await client.start()
     try:
         await asyncio.wait_for(welcomes.get(), UNIT)
@@ -130,7 +130,7 @@ async def test_real_socket_refused_token(tiny: tuple[TinyServer, str], token: st
                                          why: str) -> None:
     _, base = tiny
     states: list[str] = []
-    client = PointClient(base, token, on_state=states.append, backoff_base=0.01)
+    client = PointClient(base, token, on_state=states.append, backoff_base=0.01, storm_window=0.01)
     fut = client.checkin(1)
     await client.start()
     try:
