@@ -1,0 +1,1 @@
+"""Load tests and benchmarks (run as modules: ``python -m loadtest.bench_foundation``)."""
