@@ -177,6 +177,20 @@ def snapshot(state: EventState) -> dict[str, Any]:
     }
 
 
+def snapshot_parts(state: EventState) -> dict[str, Any]:
+    """The snapshot with the state's own dataclasses (not copied to dicts),
+    for a serializer that walks dataclasses natively (orjson): building a
+    snapshot of a thousand points and 100,000 message ids then takes
+    milliseconds of the event loop, not half a second."""
+    return {
+        "info": state.info,
+        "seq": state.seq,
+        "points": list(state.points.values()),
+        "incidents": list(state.incidents.values()),
+        **{name: ext.dump(state) for name, ext in _EXTENSIONS.items()},
+    }
+
+
 def restore(data: dict[str, Any]) -> EventState:
     state = EventState(info=EventInfo(**data["info"]), seq=data["seq"])
     state.points = {p["code"]: Point(**p) for p in data["points"]}

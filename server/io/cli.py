@@ -19,8 +19,9 @@ def _common(p: argparse.ArgumentParser, port: int) -> None:
     p.add_argument("--data", default=os.environ.get("LAUNCHDAY_DATA", "data"),
                    help="data directory: the journal and the generated admin token")
     p.add_argument("--log-level", default=None, help="debug, info, warning (default info)")
-    p.add_argument("--uvloop", action="store_true", default=os.environ.get("LAUNCHDAY_UVLOOP") == "1",
-                   help="run on uvloop")
+    p.add_argument("--uvloop", action=argparse.BooleanOptionalAction,
+                   default=os.environ.get("LAUNCHDAY_UVLOOP", "1") != "0",
+                   help="run on uvloop (default; measured to halve the CPU per frame, docs/benchmarks.md)")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -34,9 +35,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logs.configure(args.log_level)
     if args.uvloop:
-        import uvloop
-
-        uvloop.install()
+        try:
+            import uvloop
+        except ImportError:  # a platform without it: plain asyncio works, slower
+            pass
+        else:
+            uvloop.install()
     from server.io.app import create_app
 
     app = create_app(Path(args.data))

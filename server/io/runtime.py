@@ -13,11 +13,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import heapq
-import json
 import time
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 import structlog
 
 from server.core import state as st
@@ -73,7 +73,7 @@ class EventRuntime:
     @classmethod
     async def load(cls, journal: Journal, stream: str) -> EventRuntime:
         snap = await journal.load_snapshot(stream)
-        state = st.restore(json.loads(snap[1])) if snap else None
+        state = st.restore(orjson.loads(snap[1])) if snap else None
         entries = await journal.read(stream, state.seq if state else 0)
         if entries or state is None:
             state = st.fold_facts(entries, state)
@@ -135,7 +135,7 @@ class EventRuntime:
         self._snapshotting = True
         try:
             seq = self.state.seq
-            data = json.dumps(st.snapshot(self.state), ensure_ascii=False).encode()
+            data = orjson.dumps(st.snapshot_parts(self.state))
             await self.journal.save_snapshot(self.id, seq, data)
             self._snapshot_seq = seq
         finally:

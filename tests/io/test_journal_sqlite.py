@@ -81,3 +81,16 @@ async def test_reopen_keeps_everything(tmp_path) -> None:
     assert await j.load_snapshot("ev") == (10, b'{"x": 1}')
     assert await j.append("ev", [notice(11)]) == 11
     await j.close()
+
+
+async def test_cancelling_the_writer_fails_pending_appends_and_does_not_hang(tmp_path) -> None:
+    j = SqliteJournal(tmp_path / "j.sqlite3")
+    await j.open()
+    await j.append("ev", [notice(1)])
+    pending = asyncio.ensure_future(j.append("ev", [notice(2)]))
+    await asyncio.sleep(0)  # the append is queued, the writer woken
+    assert j._writer is not None
+    j._writer.cancel()
+    with pytest.raises((RuntimeError, asyncio.CancelledError)):
+        await asyncio.wait_for(pending, timeout(5))
+    await asyncio.wait_for(j.close(), timeout(5))
