@@ -10,7 +10,7 @@ from pathlib import Path
 import structlog
 from aiohttp import web
 
-from server.io import ceremony, links, pages, rest, ws_console, ws_point
+from server.io import ceremony, links, pages, reports, rest, ws_console, ws_point
 from server.io.auth import STORE_KEY, errors_middleware
 from server.io.hub import CLOSE_GOING_AWAY
 from server.io.journal_sqlite import SqliteJournal
@@ -67,6 +67,7 @@ def create_app(data_dir: str | Path, token: str | None = None) -> web.Applicatio
     app.on_shutdown.append(on_shutdown)
     app.router.add_routes(rest.routes)
     app.router.add_routes(ceremony.routes)
+    reports.add_routes(app)
     app.router.add_get("/ws/point", ws_point.handle)
     app.router.add_get("/ws/console", ws_console.handle)
     pages.add_routes(app)

@@ -1,0 +1,2 @@
+"""The organizer console: static files in console/web/ (no build step),
+served by server/io/pages.py at /console/ and /static/console/."""

@@ -1,0 +1,196 @@
+// The organizer console: log in, pick the event, follow it live.
+
+import {ApiError, api, get} from './api.js';
+import {Control} from './control.js';
+import {Dashboard} from './dashboard.js';
+import {applyStatic, getLang, onLangChange, setLang, setZone, t, time} from './i18n.js';
+import {Incidents} from './incidents.js';
+import {Live} from './live.js';
+import {Missing} from './missing.js';
+import {Points} from './points.js';
+import {Audit, Reports} from './reports.js';
+import {$, $$, el, openDialog, setText, toast} from './util.js';
+
+const ROLES = ['viewer', 'operator', 'admin'];
+const VIEWS = ['dashboard', 'points', 'incidents', 'control', 'reports', 'audit'];
+
+const state = {me: null, eventId: null, live: null, views: {}};
+window.__console = state; // for debugging and tests: the live store and the views
+
+const ctx = {
+  eventId: () => state.eventId,
+  base: () => `/api/events/${encodeURIComponent(state.eventId || '')}`,
+  can: (role) => !!state.me && ROLES.indexOf(state.me.role) >= ROLES.indexOf(role),
+  fail(err) {
+    if (err instanceof ApiError && err.status === 403) toast(t('common.forbidden'), 'error');
+    else toast(t('common.error', {msg: err.message}), 'error');
+  },
+  info(title, body) {
+    setText($('#info-title'), title);
+    $('#info-body').replaceChildren(body);
+    openDialog($('#info-dialog'));
+  },
+  districtName(code) {
+    const live = state.live;
+    const d = live && live.totals && live.totals.by_district[code];
+    return d ? d.name : code;
+  },
+};
+
+// -- log in ------------------------------------------------------------------------
+
+function showLogin() {
+  document.body.classList.remove('booting');
+  $('#app').hidden = true;
+  $('#login').hidden = false;
+  $('#login-token').focus();
+}
+
+async function login(ev) {
+  ev.preventDefault();
+  setText($('#login-error'), '');
+  try {
+    await api('POST', '/api/session', {token: $('#login-token').value.trim()});
+    $('#login-token').value = '';
+    // Logged out while the console ran (a revoked token): start afresh rather
+    // than bind the screens a second time.
+    if (state.live) location.reload();
+    else await boot();
+  } catch (err) {
+    setText($('#login-error'), err.status === 401 ? t('login.bad') : err.message);
+  }
+}
+
+async function logout() {
+  if (state.live) state.live.close();
+  await api('DELETE', '/api/session').catch(() => {});
+  location.reload();
+}
+
+async function checkSession() {
+  try {
+    await get('/api/me');
+  } catch (err) {
+    if (err.status === 401) {
+      if (state.live) state.live.close();
+      showLogin();
+    }
+  }
+}
+
+// -- the console -----------------------------------------------------------------
+
+async function boot() {
+  let me;
+  try {
+    me = await get('/api/me');
+  } catch (err) {
+    if (err.status === 401 || err.status === 403) return showLogin();
+    throw err;
+  }
+  state.me = me;
+  document.body.classList.remove('booting', 'role-viewer', 'role-operator', 'role-admin');
+  document.body.classList.add(`role-${me.role}`);
+  document.body.dataset.role = me.role;
+  $('#login').hidden = true;
+  $('#app').hidden = false;
+  showWho();
+  const events = await get('/api/events');
+  const wanted = new URLSearchParams(location.search).get('event');
+  const chosen = events.find((e) => e.id === wanted) || events[events.length - 1];
+  fillEventSelect(events, chosen);
+  if (!chosen) {
+    setConn('noevent');
+    setTimeout(boot, 5000);
+    return;
+  }
+  state.eventId = chosen.id;
+  setZone(chosen.timezone);
+  setText($('#event-name'), chosen.name);
+  document.title = `${chosen.name} — launchday`;
+  if (state.live) state.live.close();
+  const live = new Live(chosen.id, {onStatus: setConn, onAuthLost: checkSession});
+  state.live = live;
+  live.subscribe((ch) => {
+    if (ch.snapshot && live.event) {
+      setZone(live.event.timezone);
+      setText($('#event-name'), live.event.name);
+    }
+  });
+  state.views = {
+    dashboard: new Dashboard(live, ctx),
+    points: new Points(live, ctx),
+    missing: new Missing(live, ctx),
+    incidents: new Incidents(live, ctx),
+    control: new Control(live, ctx),
+    reports: new Reports(live, ctx),
+    audit: new Audit(live, ctx),
+  };
+  live.connect();
+  route();
+}
+
+function showWho() {
+  const me = state.me;
+  if (me) setText($('#who'), `${me.name} (${t(`role.${me.role}`)})`);
+}
+
+function fillEventSelect(events, chosen) {
+  const select = $('#event-select');
+  select.hidden = events.length < 2;
+  select.replaceChildren(...[...events].reverse().map((e) => el('option', {value: e.id,
+    selected: chosen && e.id === chosen.id}, e.name)));
+}
+
+let connState = ['connecting'];
+function setConn(kind, delay) {
+  connState = [kind, delay];
+  const node = $('#conn');
+  node.dataset.state = kind;
+  const text = kind === 'retry' ? t('conn.retry', {s: Math.ceil(delay / 1000)}) : t(`conn.${kind}`);
+  setText(node, text);
+}
+
+function route() {
+  const name = VIEWS.includes(location.hash.slice(1)) ? location.hash.slice(1) : 'dashboard';
+  for (const section of $$('.view')) section.hidden = section.dataset.view !== name;
+  for (const a of $$('.tabs a')) a.classList.toggle('active', a.dataset.view === name);
+  // Drawn after the browser has painted the switch: the view's layout and
+  // its rows then cost two tasks, not one long one.
+  requestAnimationFrame(() => setTimeout(() => {
+    const view = state.views[name];
+    if (view) view.shown();
+    if (name === 'points' && state.views.missing) state.views.missing.shown();
+  }, 0));
+}
+
+function tickClock() {
+  if (state.live) setText($('#clock'), time(state.live.serverNow()));
+}
+
+function init() {
+  applyStatic();
+  for (const button of $$('.lang-toggle')) {
+    button.addEventListener('click', () => setLang(getLang() === 'vi' ? 'en' : 'vi'));
+  }
+  onLangChange(() => {
+    showWho();
+    setConn(...connState);
+    route();
+  });
+  $('#login-form').addEventListener('submit', login);
+  $('#logout').addEventListener('click', logout);
+  $('#event-select').addEventListener('change', (ev) => {
+    const url = new URL(location.href);
+    url.searchParams.set('event', ev.target.value);
+    location.href = url.toString();
+  });
+  window.addEventListener('hashchange', route);
+  setInterval(tickClock, 1000);
+  boot().catch((err) => {
+    console.error(err);
+    toast(t('common.error', {msg: err.message}), 'error', 20000);
+  });
+}
+
+init();

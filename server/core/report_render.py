@@ -1,0 +1,506 @@
+"""The report rendered for people: printable HTML (A4) and XLSX; report snapshots.
+
+Both renderings take the report model of :func:`server.core.report.build_report`
+(the live one, or one kept in a snapshot), so every format says the same
+numbers. They speak Vietnamese: numbers in the vi-VN form (52.110), times in
+the event's time zone, level and incident names in Vietnamese.
+
+Report snapshots (docs/protocol.md#report-snapshots): the report as it stood
+at a moment, kept as a ``report.snapshot_taken`` fact and folded into
+``state.ext["reports"]``. The one taken at the event's ``report_deadline`` is
+``automatic``; only the first automatic snapshot is kept, so two processes
+that both fire the deadline timer leave one.
+
+Pure: the time and the report are passed in; XLSX is built in memory.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook  # type: ignore[import-untyped]
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side  # type: ignore[import-untyped]
+from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
+
+from server.core import facts as f
+from server.core.errors import BadRequest, NotFound
+from server.core.events import instant_ms
+from server.core.state import EventState, Extension, applies, register_extension
+from server.core.text import clean
+
+LEVEL_VI = {
+    "province": "Tỉnh",
+    "department": "Sở, ban, ngành",
+    "district": "Huyện, thị xã, thành phố",
+    "commune": "Xã, phường, thị trấn",
+    "village": "Thôn, bản, khu phố",
+    "school": "Trường học",
+    "market": "Chợ",
+    "enterprise": "Doanh nghiệp",
+    "other": "Khác",
+}
+KIND_VI = {"audio": "Âm thanh", "video": "Hình ảnh", "power": "Điện", "network": "Mạng", "other": "Khác"}
+AGENDA_STATE_VI = {"not_started": "Chưa bắt đầu", "running": "Đang diễn ra", "paused": "Tạm dừng",
+                   "finished": "Đã kết thúc"}
+LAUNCH_STATE_VI = {"idle": "Chưa kích hoạt", "armed": "Đã kích hoạt", "countdown": "Đang đếm ngược",
+                   "fired": "Đã khởi động", "aborted": "Đã hủy"}
+MAX_LABEL = 100
+
+# -- formatting ------------------------------------------------------------------
+
+
+def vi_number(value: float | int | None, digits: int = 0) -> str:
+    """52110 -> "52.110"; 97.25 with digits=1 -> "97,3" (vi-VN: dot thousands, comma decimals)."""
+    if value is None:
+        return ""
+    text = f"{value:,.{digits}f}"
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+def vi_percent(part: float, whole: float) -> str:
+    return f"{vi_number(100.0 * part / whole, 1)}%" if whole else ""
+
+
+def local(ms: float, tz: str) -> datetime:
+    return datetime.fromtimestamp(ms / 1000.0, ZoneInfo(tz))
+
+
+def vi_time(ms: float | None, tz: str, seconds: bool = True) -> str:
+    """"07:30:05" in the event's time zone."""
+    if ms is None:
+        return ""
+    return local(ms, tz).strftime("%H:%M:%S" if seconds else "%H:%M")
+
+
+def vi_datetime(ms: float | None, tz: str) -> str:
+    """"07:30:05 ngày 08/05/2025" in the event's time zone."""
+    if ms is None:
+        return ""
+    return local(ms, tz).strftime("%H:%M:%S ngày %d/%m/%Y")
+
+
+def vi_duration(seconds: float | None, signed: bool = False) -> str:
+    """125 -> "2:05"; 3725 -> "1:02:05"; signed: "+2:05" / "−0:40"."""
+    if seconds is None:
+        return ""
+    sign = "−" if seconds < 0 else ("+" if signed else "")
+    total = round(abs(seconds))
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    body = f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+    return sign + body
+
+
+def deadline_label(report_deadline: str, tz: str) -> str:
+    """The label of the automatic snapshot: "báo cáo lúc 07:30"."""
+    return f"báo cáo lúc {vi_time(instant_ms(report_deadline), tz, seconds=False)}"
+
+
+def _tz(report: dict[str, Any]) -> str:
+    return str(report["event"].get("timezone") or "Asia/Ho_Chi_Minh")
+
+
+# -- HTML (printable A4) --------------------------------------------------------------
+
+_CSS = """
+@page { size: A4; margin: 16mm 14mm 16mm 18mm; }
+* { box-sizing: border-box; }
+body { font-family: "Times New Roman", "Liberation Serif", "DejaVu Serif", serif; font-size: 12.5pt;
+       color: #000; margin: 0 auto; max-width: 190mm; padding: 8mm 0; line-height: 1.35; }
+.head { display: flex; justify-content: space-between; text-align: center; font-size: 11.5pt; }
+.head b { display: block; }
+.head .motto { text-decoration: underline; font-weight: bold; }
+h1 { font-size: 15pt; text-align: center; margin: 8mm 0 1mm; text-transform: uppercase; }
+.sub { text-align: center; margin: 0 0 1mm; }
+.taken { text-align: center; font-style: italic; margin: 0 0 5mm; }
+h2 { font-size: 13pt; margin: 6mm 0 2mm; break-after: avoid; }
+h3 { font-size: 12pt; margin: 3mm 0 1mm; break-after: avoid; }
+table { width: 100%; border-collapse: collapse; font-size: 11pt; margin-bottom: 2mm; }
+th, td { border: 0.6pt solid #000; padding: 1.2mm 1.6mm; vertical-align: top; }
+th { background: #eee; font-weight: bold; text-align: center; }
+td.n { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+tr { break-inside: avoid; }
+tfoot td, tr.total td { font-weight: bold; }
+.figures td:first-child { width: 60%; }
+table.missing td:nth-child(2), table.missing td:nth-child(7), table.incidents td:nth-child(7) { white-space: nowrap; }
+table.breakdown td:first-child { min-width: 32mm; }
+.muted { color: #333; font-style: italic; }
+.sign { display: flex; justify-content: space-around; margin-top: 12mm; text-align: center; break-inside: avoid; }
+.sign div { width: 45%; min-height: 38mm; }
+.sign b { display: block; text-transform: uppercase; }
+.print { position: fixed; top: 8px; right: 8px; font: 14px system-ui, sans-serif; padding: 6px 14px; }
+@media print { .print { display: none; } body { padding: 0; max-width: none; } }
+"""
+
+
+def _e(value: Any) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def _table(headers: list[str], rows: list[list[tuple[str, bool]]], total: list[tuple[str, bool]] | None = None,
+           cls: str = "") -> str:
+    """A table; each cell is (text, numeric). Text is escaped here."""
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f'<td class="n">{_e(t)}</td>' if n else f"<td>{_e(t)}</td>" for t, n in row) + "</tr>"
+        for row in rows)
+    foot = ""
+    if total is not None:
+        foot = '<tr class="total">' + "".join(
+            f'<td class="n">{_e(t)}</td>' if n else f"<td>{_e(t)}</td>" for t, n in total) + "</tr>"
+    klass = f' class="{cls}"' if cls else ""
+    return f"<table{klass}><thead><tr>{head}</tr></thead><tbody>{body}{foot}</tbody></table>"
+
+
+_BREAKDOWN_HEAD = ["Số điểm cầu", "Đã điểm danh", "Tỷ lệ", "Trực tuyến", "Người tham dự", "Dự kiến", "Tỷ lệ"]
+
+
+def _breakdown(row: dict[str, Any]) -> list[tuple[str, bool]]:
+    return [
+        (vi_number(row["points"]), True), (vi_number(row["checked_in"]), True),
+        (vi_percent(row["checked_in"], row["points"]), True), (vi_number(row["online"]), True),
+        (vi_number(row["attendees"]), True), (vi_number(row["expected"]), True),
+        (vi_percent(row["attendees"], row["expected"]), True),
+    ]
+
+
+def render_html(report: dict[str, Any], label: str | None = None) -> str:
+    """The report as a printable page (A4), in Vietnamese."""
+    tz = _tz(report)
+    ev = report["event"]
+    o = report["overall"]
+    parts: list[str] = []
+    add = parts.append
+    add('<!doctype html><html lang="vi"><head><meta charset="utf-8">')
+    add(f"<title>Báo cáo — {_e(ev['name'])}</title><style>{_CSS}</style></head><body>")
+    add('<button class="print" onclick="window.print()">In báo cáo</button>')
+    add('<div class="head"><div><b>BAN TỔ CHỨC</b></div>'
+        '<div><b>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</b><span class="motto">Độc lập - Tự do - Hạnh phúc</span>'
+        "</div></div>")
+    add("<h1>Báo cáo tổng hợp các điểm cầu</h1>")
+    add(f'<p class="sub"><b>{_e(ev["name"])}</b></p>')
+    if ev.get("starts_at"):
+        add(f'<p class="sub">Khai mạc: {_e(vi_datetime(instant_ms(ev["starts_at"]), tz))}</p>')
+    taken = f"Số liệu tính đến {vi_datetime(report['taken_ms'], tz)} (giờ {tz})"
+    if label:
+        taken = f"Bản chốt “{label}” — {taken[0].lower()}{taken[1:]}"
+    add(f'<p class="taken">{_e(taken)}</p>')
+
+    add("<h2>I. Tổng hợp</h2>")
+    add(_table(["Chỉ tiêu", "Số liệu", "Tỷ lệ"], [
+        [("Tổng số điểm cầu", False), (vi_number(o["points"]), True), ("", True)],
+        [("Điểm cầu đã điểm danh", False), (vi_number(o["checked_in"]), True),
+         (vi_percent(o["checked_in"], o["points"]), True)],
+        [("Điểm cầu chưa kết nối", False), (vi_number(o["points"] - o["checked_in"]), True),
+         (vi_percent(o["points"] - o["checked_in"], o["points"]), True)],
+        [("Điểm cầu đang trực tuyến", False), (vi_number(o["online"]), True),
+         (vi_percent(o["online"], o["points"]), True)],
+        [("Số người tham dự", False), (vi_number(o["attendees"]), True),
+         (vi_percent(o["attendees"], o["expected"]), True)],
+        [("Số người dự kiến", False), (vi_number(o["expected"]), True), ("", True)],
+        [("Sự cố chưa xử lý", False), (vi_number(o["incidents_open"]), True), ("", True)],
+    ], cls="figures"))
+
+    add("<h2>II. Theo cấp điểm cầu</h2>")
+    add(_table(["Cấp", *_BREAKDOWN_HEAD],
+               [[(LEVEL_VI.get(r["level"], r["level"]), False), *_breakdown(r)] for r in report["by_level"]],
+               [("Tổng cộng", False), *_breakdown(o)], cls="breakdown"))
+
+    add("<h2>III. Theo huyện, thị xã, thành phố</h2>")
+    if report["by_district"]:
+        add(_table(["Đơn vị", *_BREAKDOWN_HEAD],
+                   [[(r["name"], False), *_breakdown(r)] for r in report["by_district"]], cls="breakdown"))
+        add('<p class="muted">Mỗi huyện gồm điểm cầu của huyện và mọi điểm cầu trực thuộc. '
+            "Các điểm cầu cấp tỉnh, sở, ban, ngành không thuộc huyện nào.</p>")
+    else:
+        add('<p class="muted">Không có huyện.</p>')
+
+    add(f"<h2>IV. Điểm cầu chưa kết nối ({vi_number(len(report['missing']))})</h2>")
+    if report["missing"]:
+        add(_table(["STT", "Mã", "Tên điểm cầu", "Cấp", "Huyện", "Người phụ trách", "Điện thoại"], [
+            [(vi_number(i), True), (m["code"], False), (m["name"], False),
+             (LEVEL_VI.get(m["level"], m["level"]), False), (m["district_name"], False), (m["chair"], False),
+             (m["phone"], False)]
+            for i, m in enumerate(report["missing"], 1)], cls="missing"))
+    else:
+        add('<p class="muted">Mọi điểm cầu đã điểm danh.</p>')
+
+    add(f"<h2>V. Sự cố chưa xử lý ({vi_number(len(report['incidents_open']))})</h2>")
+    if report["incidents_open"]:
+        add(_table(["STT", "Điểm cầu", "Loại", "Ghi chú", "Từ lúc", "Người phụ trách", "Điện thoại"], [
+            [(vi_number(i), True), (f"{x['point_name']} ({x['point']})", False),
+             (KIND_VI.get(x["kind"], x["kind"]), False), (x["note"], False), (vi_time(x["opened_ms"], tz), True),
+             (x["chair"], False), (x["phone"], False)]
+            for i, x in enumerate(report["incidents_open"], 1)], cls="incidents"))
+    else:
+        add('<p class="muted">Không có sự cố nào đang mở.</p>')
+
+    add(_agenda_html(report.get("agenda"), tz))
+    add(_launch_html(report.get("launch"), tz))
+
+    add('<div class="sign"><div><b>Người lập báo cáo</b><i>(Ký, ghi rõ họ tên)</i></div>'
+        "<div><b>Lãnh đạo đơn vị</b><i>(Ký, ghi rõ họ tên, đóng dấu)</i></div></div>")
+    add("</body></html>")
+    return "".join(parts)
+
+
+def _agenda_html(agenda: dict[str, Any] | None, tz: str) -> str:
+    out = ["<h2>VI. Chương trình buổi lễ</h2>"]
+    if not agenda or not agenda.get("items"):
+        out.append('<p class="muted">Chưa có chương trình.</p>')
+        return "".join(out)
+    out.append(f"<p>Trạng thái: {_e(AGENDA_STATE_VI.get(agenda['state'], agenda['state']))}"
+               f"; bắt đầu {_e(vi_time(agenda.get('started_ms'), tz) or '—')}"
+               f"; kết thúc {_e(vi_time(agenda.get('finished_ms'), tz) or '—')}.</p>")
+    rows = [
+        [(vi_number(i["index"] + 1), True), (i["title"], False), (i["speaker"], False),
+         (vi_duration(i["planned_s"]), True), (vi_duration(i["actual_s"]), True),
+         (vi_duration(i["offset_s"], signed=True), True), (vi_time(i["actual_start_ms"], tz), True),
+         (vi_time(i["actual_end_ms"], tz), True)]
+        for i in agenda["items"]]
+    total = [("", False), ("Tổng cộng", False), ("", False), (vi_duration(agenda["planned_total_s"]), True),
+             (vi_duration(agenda["actual_total_s"]), True), (vi_duration(agenda["offset_s"], signed=True), True),
+             ("", False), ("", False)]
+    out.append(_table(["STT", "Nội dung", "Người trình bày", "Kế hoạch", "Thực tế", "Chênh lệch", "Bắt đầu",
+                       "Kết thúc"], rows, total))
+    out.append(f'<p class="muted">Chênh lệch dương: chậm so với kế hoạch. Thời gian tạm dừng: '
+               f"{_e(vi_duration(agenda.get('paused_s')))}.</p>")
+    return "".join(out)
+
+
+def _launch_html(section: dict[str, Any] | None, tz: str) -> str:
+    out = ["<h2>VII. Nghi thức bấm nút khởi động</h2>"]
+    launch = (section or {}).get("launch")
+    if not launch:
+        out.append('<p class="muted">Chưa thực hiện.</p>')
+    else:
+        fired = launch["fired"]
+        keys = "; ".join(f"{k['key']} ({vi_time(k['at_ms'], tz)})" for k in launch["keys"]) or "—"
+        out.append(_table(["Chỉ tiêu", "Số liệu"], [
+            [("Trạng thái", False), (LAUNCH_STATE_VI.get(launch["state"], launch["state"]), False)],
+            [("Kích hoạt lúc", False), (vi_time(launch["armed_ms"], tz), False)],
+            [("Người bấm nút", False), (keys, False)],
+            [("Thời điểm khởi động", False), (vi_time(launch["fire_at_ms"], tz), False)],
+            [("Điểm cầu báo đã khởi động", False), (vi_number(fired["count"]), True)],
+            [("Điểm cầu chưa báo", False), (vi_number(fired["missing"]), True)],
+            [("Độ lệch giữa các điểm cầu (ms)", False), (vi_number(fired["spread_ms"]), True)],
+            [("Sai số đồng hồ lớn nhất (ms)", False), (vi_number(fired["worst_bound_ms"]), True)],
+        ], cls="figures"))
+    aborted = (section or {}).get("aborted") or []
+    rehearsals = (section or {}).get("rehearsals") or []
+    if aborted or rehearsals:
+        out.append(f'<p class="muted">Số lần hủy: {vi_number(len(aborted))}; '
+                   f"số lần diễn tập: {vi_number(len(rehearsals))}.</p>")
+    return "".join(out)
+
+
+# -- XLSX ------------------------------------------------------------------------------
+
+_BOLD = Font(bold=True)
+_HEAD_FILL = PatternFill("solid", fgColor="DDE6F0")
+_THIN = Side(style="thin", color="999999")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_INT = "#,##0"
+_PCT = "0.0%"
+_TIME = "hh:mm:ss"
+_DATETIME = "dd/mm/yyyy hh:mm:ss"
+
+
+def _naive(ms: float | None, tz: str) -> datetime | None:
+    """Excel has no time zones: the local time of the event, without its offset."""
+    return None if ms is None else local(ms, tz).replace(tzinfo=None)
+
+
+def _sheet(book: Workbook, title: str, headers: list[str], rows: list[list[Any]], widths: list[int],
+           formats: dict[int, str] | None = None, total: list[Any] | None = None) -> Any:
+    ws = book.create_sheet(title)
+    ws.append(headers)
+    for cell in ws[1]:
+        cell.font = _BOLD
+        cell.fill = _HEAD_FILL
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.border = _BORDER
+    for row in rows:
+        ws.append(row)
+    if total is not None:
+        ws.append(total)
+        for cell in ws[ws.max_row]:
+            cell.font = _BOLD
+    for i, width in enumerate(widths, 1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    for col, fmt in (formats or {}).items():
+        for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
+            cell.number_format = fmt
+    ws.freeze_panes = "A2"
+    if rows:
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows) + 1}"
+    return ws
+
+
+def _ratio(part: float, whole: float) -> float | None:
+    return part / whole if whole else None
+
+
+def _breakdown_cells(row: dict[str, Any]) -> list[Any]:
+    return [row["points"], row["checked_in"], _ratio(row["checked_in"], row["points"]), row["online"],
+            row["attendees"], row["expected"], _ratio(row["attendees"], row["expected"])]
+
+
+_BREAKDOWN_FORMATS = {2: _INT, 3: _INT, 4: _PCT, 5: _INT, 6: _INT, 7: _INT, 8: _PCT}
+
+
+def render_xlsx(report: dict[str, Any], label: str | None = None) -> bytes:
+    """The report as a workbook: one sheet per table, Vietnamese headers, numbers as numbers."""
+    tz = _tz(report)
+    o = report["overall"]
+    book = Workbook()
+    book.remove(book.active)
+    summary = _sheet(book, "Tổng hợp", ["Chỉ tiêu", "Số liệu", "Tỷ lệ"], [
+        ["Tổng số điểm cầu", o["points"], None],
+        ["Điểm cầu đã điểm danh", o["checked_in"], _ratio(o["checked_in"], o["points"])],
+        ["Điểm cầu chưa kết nối", o["points"] - o["checked_in"], _ratio(o["points"] - o["checked_in"], o["points"])],
+        ["Điểm cầu đang trực tuyến", o["online"], _ratio(o["online"], o["points"])],
+        ["Số người tham dự", o["attendees"], _ratio(o["attendees"], o["expected"])],
+        ["Số người dự kiến", o["expected"], None],
+        ["Sự cố chưa xử lý", o["incidents_open"], None],
+    ], [34, 16, 12], {2: _INT, 3: _PCT})
+    summary.freeze_panes = None
+    summary.auto_filter.ref = None
+    summary.append([])
+    summary.append(["Sự kiện", report["event"]["name"]])
+    summary.append(["Số liệu tính đến", _naive(report["taken_ms"], tz)])
+    summary.cell(summary.max_row, 2).number_format = _DATETIME
+    summary.append(["Múi giờ", tz])
+    if label:
+        summary.append(["Bản chốt", label])
+
+    _sheet(book, "Theo cấp", ["Cấp", "Số điểm cầu", "Đã điểm danh", "Tỷ lệ điểm danh", "Trực tuyến",
+                              "Người tham dự", "Dự kiến", "Tỷ lệ tham dự"],
+           [[LEVEL_VI.get(r["level"], r["level"]), *_breakdown_cells(r)] for r in report["by_level"]],
+           [26, 13, 14, 14, 12, 15, 12, 14], _BREAKDOWN_FORMATS, ["Tổng cộng", *_breakdown_cells(o)])
+    _sheet(book, "Theo huyện", ["Mã", "Huyện, thị xã, thành phố", "Số điểm cầu", "Đã điểm danh", "Tỷ lệ điểm danh",
+                                "Trực tuyến", "Người tham dự", "Dự kiến", "Tỷ lệ tham dự"],
+           [[r["code"], r["name"], *_breakdown_cells(r)] for r in report["by_district"]],
+           [16, 30, 13, 14, 14, 12, 15, 12, 14], {k + 1: v for k, v in _BREAKDOWN_FORMATS.items()})
+    _sheet(book, "Điểm cầu chưa kết nối", ["STT", "Mã", "Tên điểm cầu", "Cấp", "Huyện", "Người phụ trách",
+                                           "Điện thoại", "Dự kiến"],
+           [[i, m["code"], m["name"], LEVEL_VI.get(m["level"], m["level"]), m["district_name"], m["chair"],
+             m["phone"], m["expected"]] for i, m in enumerate(report["missing"], 1)],
+           [6, 18, 36, 22, 26, 26, 14, 10], {1: _INT, 8: _INT})
+    _sheet(book, "Sự cố", ["STT", "Mã điểm cầu", "Điểm cầu", "Loại", "Ghi chú", "Từ lúc", "Người phụ trách",
+                           "Điện thoại"],
+           [[i, x["point"], x["point_name"], KIND_VI.get(x["kind"], x["kind"]), x["note"],
+             _naive(x["opened_ms"], tz), x["chair"], x["phone"]] for i, x in enumerate(report["incidents_open"], 1)],
+           [6, 18, 32, 12, 40, 12, 26, 14], {1: _INT, 6: _TIME})
+    agenda = report.get("agenda")
+    if agenda and agenda.get("items"):
+        _sheet(book, "Chương trình", ["STT", "Nội dung", "Người trình bày", "Kế hoạch (giây)", "Thực tế (giây)",
+                                      "Chênh lệch (giây)", "Bắt đầu", "Kết thúc"],
+               [[i["index"] + 1, i["title"], i["speaker"], i["planned_s"], i["actual_s"], i["offset_s"],
+                 _naive(i["actual_start_ms"], tz), _naive(i["actual_end_ms"], tz)] for i in agenda["items"]],
+               [6, 44, 26, 15, 15, 17, 11, 11], {4: _INT, 5: "0", 6: "+0;-0;0", 7: _TIME, 8: _TIME},
+               ["", "Tổng cộng", "", agenda["planned_total_s"], agenda["actual_total_s"], agenda["offset_s"]])
+    launch = (report.get("launch") or {}).get("launch")
+    if launch:
+        fired = launch["fired"]
+        rows: list[list[Any]] = [
+            ["Trạng thái", LAUNCH_STATE_VI.get(launch["state"], launch["state"])],
+            ["Kích hoạt lúc", _naive(launch["armed_ms"], tz)],
+            ["Thời điểm khởi động", _naive(launch["fire_at_ms"], tz)],
+            ["Điểm cầu báo đã khởi động", fired["count"]],
+            ["Điểm cầu chưa báo", fired["missing"]],
+            ["Độ lệch giữa các điểm cầu (ms)", fired["spread_ms"]],
+            ["Sai số đồng hồ lớn nhất (ms)", fired["worst_bound_ms"]],
+            *[[f"Người bấm nút {n}", f"{k['key']} ({vi_time(k['at_ms'], tz)})"]
+              for n, k in enumerate(launch["keys"], 1)],
+        ]
+        ws = _sheet(book, "Bấm nút khởi động", ["Chỉ tiêu", "Số liệu"], rows, [34, 30])
+        ws["B3"].number_format = _TIME
+        ws["B4"].number_format = _TIME
+        for ref in ("B5", "B6", "B7", "B8"):
+            ws[ref].number_format = "#,##0.0" if ref in ("B7", "B8") else _INT
+        ws.auto_filter.ref = None
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+# -- report snapshots ---------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Snapshot:
+    label: str
+    taken_ms: float
+    automatic: bool
+    actor: str | None
+    report: dict[str, Any]
+
+
+def snapshots_of(state: EventState) -> list[Snapshot]:
+    found = state.ext.get("reports")
+    if found is None:
+        found = state.ext["reports"] = []
+    assert isinstance(found, list)
+    return found
+
+
+def has_automatic(state: EventState) -> bool:
+    return any(s.automatic for s in snapshots_of(state))
+
+
+def decide_snapshot(state: EventState, report: dict[str, Any], label: Any, now_ms: float, actor: str | None,
+                    automatic: bool = False) -> f.ReportSnapshotTaken:
+    """A snapshot of ``report`` (built at ``now_ms``). Without a label: "báo cáo lúc HH:MM"."""
+    if label is not None and not isinstance(label, str):
+        raise BadRequest("label must be text", code="validation_error",
+                         details=[{"field": "label", "message": "not text"}])
+    text = clean(label)
+    if len(text) > MAX_LABEL:
+        raise BadRequest(f"label is longer than {MAX_LABEL} characters", code="validation_error",
+                         details=[{"field": "label", "message": "too long"}])
+    if not text:
+        text = f"báo cáo lúc {vi_time(now_ms, state.info.timezone, seconds=False)}"
+    return f.ReportSnapshotTaken(at_ms=now_ms, actor=actor, label=text, taken_ms=now_ms, report=report,
+                                 automatic=automatic)
+
+
+@applies("report.snapshot_taken")
+def _apply_snapshot(state: EventState, fact: f.ReportSnapshotTaken) -> None:
+    if fact.automatic and has_automatic(state):
+        return  # the deadline timer fired in two processes: the first one counts
+    snapshots_of(state).append(Snapshot(fact.label, fact.taken_ms, fact.automatic, fact.actor, dict(fact.report)))
+
+
+def snapshot_view(n: int, snap: Snapshot) -> dict[str, Any]:
+    """One entry of ``GET /report/snapshots`` (``n`` counts from 1)."""
+    return {"n": n, "label": snap.label, "taken_ms": snap.taken_ms, "automatic": snap.automatic,
+            "actor": snap.actor, "seq": snap.report.get("seq"), "overall": snap.report.get("overall")}
+
+
+def snapshot_list(state: EventState) -> list[dict[str, Any]]:
+    return [snapshot_view(n, s) for n, s in enumerate(snapshots_of(state), 1)]
+
+
+def get_snapshot(state: EventState, n: int) -> Snapshot:
+    found = snapshots_of(state)
+    if not 1 <= n <= len(found):
+        raise NotFound(f"no report snapshot {n}", code="not_found")
+    return found[n - 1]
+
+
+class _ReportsExtension(Extension):
+    def dump(self, state: EventState) -> Any:
+        found = state.ext.get("reports")
+        return [asdict(s) for s in found] if found else None
+
+    def load(self, state: EventState, data: Any) -> None:
+        state.ext["reports"] = [Snapshot(**s) for s in data]
+
+
+register_extension("reports", _ReportsExtension())
