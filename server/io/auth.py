@@ -6,6 +6,7 @@ Missing or wrong credentials are 401, right credentials with the wrong role
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -82,6 +83,20 @@ async def errors_middleware(
     except Exception:
         log.exception("handler_failed", path=request.path, method=request.method)
         return web.json_response({"error": {"code": "internal", "message": "internal error"}}, status=500)
+
+
+def event_of(request: web.Request) -> Any:
+    """The runtime of the event named by the route's ``{eid}`` (404 if none)."""
+    return store_of(request).event(request.match_info["eid"])
+
+
+def json_response(data: Any, status: int = 200) -> web.Response:
+    """JSON with Vietnamese left readable (no \\u escapes)."""
+    return web.json_response(data, status=status, dumps=_dumps)
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False)
 
 
 async def json_body(request: web.Request) -> Any:

@@ -19,7 +19,7 @@ from server.core import launch as ln
 from server.core.errors import BadRequest
 from server.core.report import REPORT_SECTIONS
 from server.io import ws_point
-from server.io.auth import json_body, need, store_of
+from server.io.auth import event_of, json_body, json_response, need
 from server.io.runtime import DELTA_EXTRAS, START_HOOKS, VIEWS, EventRuntime, effect, now_ms
 
 routes = web.RouteTableDef()
@@ -32,10 +32,6 @@ REPORT_SECTIONS["launch"] = ln.launch_report
 ws_point.DECIDERS["launch.fired"] = lambda s, code, fr, now: ln.decide_fired_report(
     s, code, fr.id, fr.fired_ms, fr.offset_ms, fr.rtt_ms, now)
 
-
-def _event(request: web.Request) -> EventRuntime:
-    rt: EventRuntime = store_of(request).event(request.match_info["eid"])
-    return rt
 
 
 # -- pushes ---------------------------------------------------------------------
@@ -105,33 +101,33 @@ START_HOOKS.append(schedule_fired_push)
 @routes.get("/api/events/{eid}/agenda")
 async def get_agenda(request: web.Request) -> web.Response:
     need(request, "viewer")
-    return web.json_response(VIEWS["agenda"](_event(request)))
+    return json_response(VIEWS["agenda"](event_of(request)))
 
 
 @routes.put("/api/events/{eid}/agenda")
 async def put_agenda(request: web.Request) -> web.Response:
     actor = need(request, "operator")
-    rt = _event(request)
+    rt = event_of(request)
     decision = ag.decide_set_agenda(rt.state, await json_body(request), now_ms(), actor)
     if decision.facts:
         await rt.commit(decision.facts)
-    return web.json_response(VIEWS["agenda"](rt))
+    return json_response(VIEWS["agenda"](rt))
 
 
 @routes.post("/api/events/{eid}/agenda/{action}")
 async def agenda_action(request: web.Request) -> web.Response:
     actor = need(request, "operator")
-    rt = _event(request)
+    rt = event_of(request)
     decision = ag.decide_agenda_action(rt.state, request.match_info["action"], now_ms(), actor)
     await rt.commit(decision.facts)
-    return web.json_response(VIEWS["agenda"](rt))
+    return json_response(VIEWS["agenda"](rt))
 
 
 @routes.get("/api/events/{eid}/launch")
 async def get_launch(request: web.Request) -> web.Response:
     need(request, "viewer")
-    rt = _event(request)
-    return web.json_response({**VIEWS["launch"](rt), "fired_stats": ln.fired_stats(rt.state),
+    rt = event_of(request)
+    return json_response({**VIEWS["launch"](rt), "fired_stats": ln.fired_stats(rt.state),
                               "fired_missing": ln.fired_missing(rt.state)})
 
 
@@ -146,7 +142,7 @@ LAUNCH_ACTIONS = {
 @routes.post("/api/events/{eid}/launch/{action}")
 async def launch_action(request: web.Request) -> web.Response:
     actor = need(request, "operator")
-    rt = _event(request)
+    rt = event_of(request)
     action = LAUNCH_ACTIONS.get(request.match_info["action"])
     if action is None:
         raise BadRequest(f"unknown launch action; one of {', '.join(LAUNCH_ACTIONS)}", code="unknown_action")
@@ -154,4 +150,4 @@ async def launch_action(request: web.Request) -> web.Response:
     decision = action(rt, body, now_ms(), actor)
     if decision.facts:
         await rt.commit(decision.facts)
-    return web.json_response(VIEWS["launch"](rt))
+    return json_response(VIEWS["launch"](rt))

@@ -25,7 +25,6 @@ reads only the facts appended since the previous one.
 from __future__ import annotations
 
 import asyncio
-import json
 import weakref
 from typing import Any
 
@@ -38,7 +37,7 @@ from server.core.errors import BadRequest
 from server.core.events import instant_ms
 from server.core.report import build_report, render_csv
 from server.core.timeline import Timeline, bucket_seconds, timeline_view
-from server.io.auth import json_body, need, store_of
+from server.io.auth import event_of, json_body, json_response, need
 from server.io.rest import local_time
 from server.io.runtime import START_HOOKS, EventRuntime, effect, now_ms
 
@@ -50,20 +49,13 @@ DEADLINE_TIMER = "report_deadline"
 _TASKS: set[asyncio.Task[Any]] = set()
 
 
-def _event(request: web.Request) -> EventRuntime:
-    rt: EventRuntime = store_of(request).event(request.match_info["eid"])
-    return rt
-
-
-def _json(data: Any, status: int = 200) -> web.Response:
-    return web.json_response(data, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False))
 
 
 async def render(report: dict[str, Any], fmt: str, filename: str, label: str | None = None) -> web.Response:
     """The report in one of the four formats. Rendering is pure work on a
     dict, done on a thread so a big workbook never stalls the event loop."""
     if fmt == "json":
-        return _json(report)
+        return json_response(report)
     if fmt == "csv":
         when = local_time(report["taken_ms"], rr._tz(report))
         return web.Response(body=("\ufeff" + render_csv(report, when)).encode(), headers={
@@ -81,7 +73,7 @@ async def render(report: dict[str, Any], fmt: str, filename: str, label: str | N
 @routes.get(r"/api/events/{eid}/report.{fmt:xlsx|html}")
 async def report_file(request: web.Request) -> web.Response:
     need(request, "viewer")
-    rt = _event(request)
+    rt = event_of(request)
     return await render(build_report(rt.state, now_ms()), request.match_info["fmt"], f"bao-cao-{rt.id}")
 
 
@@ -91,13 +83,13 @@ async def report_file(request: web.Request) -> web.Response:
 @routes.get("/api/events/{eid}/report/snapshots")
 async def list_snapshots(request: web.Request) -> web.Response:
     need(request, "viewer")
-    return _json(rr.snapshot_list(_event(request).state))
+    return json_response(rr.snapshot_list(event_of(request).state))
 
 
 @routes.post("/api/events/{eid}/report/snapshots")
 async def take_snapshot(request: web.Request) -> web.Response:
     actor = need(request, "operator")
-    rt = _event(request)
+    rt = event_of(request)
     body = await json_body(request) if request.can_read_body else {}
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object", code="validation_error")
@@ -106,13 +98,13 @@ async def take_snapshot(request: web.Request) -> web.Response:
     await rt.commit([fact])
     snaps = rr.snapshots_of(rt.state)
     n = next(i for i in range(len(snaps), 0, -1) if snaps[i - 1].taken_ms == fact.taken_ms)
-    return _json(rr.snapshot_view(n, snaps[n - 1]), 201)
+    return json_response(rr.snapshot_view(n, snaps[n - 1]), 201)
 
 
 @routes.get(r"/api/events/{eid}/report/snapshots/{n:\d+}.{fmt:json|csv|xlsx|html}")
 async def get_snapshot(request: web.Request) -> web.Response:
     need(request, "viewer")
-    rt = _event(request)
+    rt = event_of(request)
     n = int(request.match_info["n"])
     snap = rr.get_snapshot(rt.state, n)
     fmt = request.match_info["fmt"]
@@ -205,18 +197,18 @@ async def index_of(rt: EventRuntime) -> JournalIndex:
 @routes.get("/api/events/{eid}/audit")
 async def audit(request: web.Request) -> web.Response:
     need(request, "viewer")
-    rt = _event(request)
+    rt = event_of(request)
     q = request.query
     after = seq_param(q.get("after_seq")) or 0
     before = seq_param(q.get("before_seq"))
     index = await index_of(rt)
-    return _json(index.audit.page(after, before, limit_param(q.get("limit"))))
+    return json_response(index.audit.page(after, before, limit_param(q.get("limit"))))
 
 
 @routes.get("/api/events/{eid}/timeline")
 async def timeline(request: web.Request) -> web.Response:
     need(request, "viewer")
-    rt = _event(request)
+    rt = event_of(request)
     bucket_s = bucket_seconds(request.query.get("bucket_s"))
     raw_from = request.query.get("from_ms")
     try:
@@ -225,7 +217,7 @@ async def timeline(request: web.Request) -> web.Response:
         raise BadRequest("from_ms must be a number of ms", code="validation_error") from None
     index = await index_of(rt)
     totals = rt.state.live.totals.all
-    return _json({**timeline_view(index.timeline, bucket_s, now_ms(), from_ms),
+    return json_response({**timeline_view(index.timeline, bucket_s, now_ms(), from_ms),
                   "points": totals.points, "expected": totals.expected})
 
 

@@ -3,7 +3,6 @@ decide in the core, commit, answer."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,7 +19,15 @@ from server.core.org import organizers_view
 from server.core.report import build_report, render_csv
 from server.core.text import clean
 from server.io import metrics
-from server.io.auth import SESSION_COOKIE, json_body, need, role_of, store_of
+from server.io.auth import (
+    SESSION_COOKIE,
+    event_of,
+    json_body,
+    json_response,
+    need,
+    role_of,
+    store_of,
+)
 from server.io.importfile import read_table
 from server.io.runtime import EventRuntime, now_ms
 from server.io.store import new_token
@@ -28,13 +35,6 @@ from server.io.store import new_token
 routes = web.RouteTableDef()
 
 
-def _event(request: web.Request) -> EventRuntime:
-    rt: EventRuntime = store_of(request).event(request.match_info["eid"])
-    return rt
-
-
-def _json(data: Any, status: int = 200) -> web.Response:
-    return web.json_response(data, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False))
 
 
 # -- service ------------------------------------------------------------------
@@ -42,7 +42,7 @@ def _json(data: Any, status: int = 200) -> web.Response:
 
 @routes.get("/healthz")
 async def healthz(request: web.Request) -> web.Response:
-    return _json({"status": "ok"})
+    return json_response({"status": "ok"})
 
 
 @routes.get("/metrics")
@@ -60,7 +60,7 @@ async def login(request: web.Request) -> web.Response:
     who = store_of(request).organizer(token) if isinstance(token, str) else None
     if who is None:
         raise Unauthorized("unknown or revoked token", code="unauthorized")
-    resp = _json({"name": who[0], "role": who[1]})
+    resp = json_response({"name": who[0], "role": who[1]})
     resp.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Strict", path="/",
                     secure=request.secure, max_age=7 * 24 * 3600)
     return resp
@@ -76,20 +76,20 @@ async def logout(request: web.Request) -> web.Response:
 @routes.get("/api/me")
 async def me(request: web.Request) -> web.Response:
     name = need(request, "viewer")
-    return _json({"name": name, "role": role_of(request)})
+    return json_response({"name": name, "role": role_of(request)})
 
 
 @routes.post("/api/tokens")
 async def issue_token(request: web.Request) -> web.Response:
     actor = need(request, "admin")
     token, fact = await store_of(request).issue_organizer(await json_body(request), actor)
-    return _json({"token": token, "id": fact.token_hash[:12], "name": fact.name, "role": fact.role}, 201)
+    return json_response({"token": token, "id": fact.token_hash[:12], "name": fact.name, "role": fact.role}, 201)
 
 
 @routes.get("/api/tokens")
 async def list_tokens(request: web.Request) -> web.Response:
     need(request, "admin")
-    return _json(organizers_view(store_of(request).org))
+    return json_response(organizers_view(store_of(request).org))
 
 
 @routes.delete("/api/tokens/{tid}")
@@ -106,20 +106,20 @@ async def revoke_token(request: web.Request) -> web.Response:
 async def create_event(request: web.Request) -> web.Response:
     actor = need(request, "admin")
     rt = await store_of(request).create_event(await json_body(request), actor)
-    return _json(event_view(rt.state.info), 201)
+    return json_response(event_view(rt.state.info), 201)
 
 
 @routes.get("/api/events")
 async def list_events(request: web.Request) -> web.Response:
     need(request, "viewer")
     events = sorted(store_of(request).events.values(), key=lambda rt: rt.state.info.created_ms)
-    return _json([event_view(rt.state.info) for rt in events])
+    return json_response([event_view(rt.state.info) for rt in events])
 
 
 @routes.get("/api/events/{eid}")
 async def get_event(request: web.Request) -> web.Response:
     need(request, "viewer")
-    return _json(event_view(_event(request).state.info))
+    return json_response(event_view(event_of(request).state.info))
 
 
 # -- points -----------------------------------------------------------------------
@@ -128,13 +128,13 @@ async def get_event(request: web.Request) -> web.Response:
 @routes.post("/api/events/{eid}/points/import")
 async def import_points(request: web.Request) -> web.Response:
     actor = need(request, "admin")
-    rt = _event(request)
+    rt = event_of(request)
     data, ctype, filename = await _upload(request)
     table = read_table(data, ctype, filename)
     result = decide_import(rt.state, table, now_ms(), new_token, actor)
     if result.facts:
         await rt.commit(result.facts)
-    return _json(result.summary())
+    return json_response(result.summary())
 
 
 async def _upload(request: web.Request) -> tuple[bytes, str, str]:
@@ -153,7 +153,7 @@ async def _upload(request: web.Request) -> tuple[bytes, str, str]:
 @routes.get("/api/events/{eid}/points")
 async def list_points(request: web.Request) -> web.Response:
     need(request, "viewer")
-    rt = _event(request)
+    rt = event_of(request)
     q = request.query
     status = q.get("status") or None
     if status is not None and status not in pts.STATUSES:
@@ -167,47 +167,47 @@ async def list_points(request: web.Request) -> web.Response:
         if pts.matches(state, p, level=level, parent=q.get("parent"), status=status, q=q.get("q"),
                        district=q.get("district") or None)
     ]
-    return _json(found)
+    return json_response(found)
 
 
 @routes.post("/api/events/{eid}/points")
 async def create_point(request: web.Request) -> web.Response:
     actor = need(request, "admin")
-    rt = _event(request)
+    rt = event_of(request)
     body = await json_body(request)
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object", code="validation_error")
     decision = pts.decide_create(rt.state, body, now_ms(), new_token(), actor)
     await _commit_upsert(rt, decision.facts)
     code = decision.facts[0].code
-    return _json(pts.point_view(rt.state, rt.state.points[code], with_token=True), 201)
+    return json_response(pts.point_view(rt.state, rt.state.points[code], with_token=True), 201)
 
 
 @routes.get("/api/events/{eid}/points/{code}")
 async def get_point(request: web.Request) -> web.Response:
     need(request, "viewer")
-    rt = _event(request)
+    rt = event_of(request)
     point = pts.get_point(rt.state, request.match_info["code"])
-    return _json(pts.point_view(rt.state, point, with_token=role_of(request) == "admin"))
+    return json_response(pts.point_view(rt.state, point, with_token=role_of(request) == "admin"))
 
 
 @routes.patch("/api/events/{eid}/points/{code}")
 async def patch_point(request: web.Request) -> web.Response:
     actor = need(request, "admin")
-    rt = _event(request)
+    rt = event_of(request)
     body = await json_body(request)
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object", code="validation_error")
     code = request.match_info["code"]
     decision = pts.decide_patch(rt.state, code, body, now_ms(), actor)
     await _commit_upsert(rt, decision.facts)
-    return _json(pts.point_view(rt.state, rt.state.points[code], with_token=True))
+    return json_response(pts.point_view(rt.state, rt.state.points[code], with_token=True))
 
 
 @routes.delete("/api/events/{eid}/points/{code}")
 async def delete_point(request: web.Request) -> web.Response:
     actor = need(request, "admin")
-    rt = _event(request)
+    rt = event_of(request)
     decision = pts.decide_delete(rt.state, request.match_info["code"], now_ms(), actor)
     await rt.commit(decision.facts)
     if request.match_info["code"] in rt.state.points:
@@ -226,11 +226,11 @@ async def _commit_upsert(rt: EventRuntime, facts: list[Any]) -> None:
 @routes.post("/api/events/{eid}/points/{code}/token")
 async def rotate_token(request: web.Request) -> web.Response:
     actor = need(request, "admin")
-    rt = _event(request)
+    rt = event_of(request)
     code = request.match_info["code"]
     decision = pts.decide_rotate(rt.state, code, new_token(), now_ms(), actor)
     await rt.commit(decision.facts)
-    return _json(pts.point_view(rt.state, rt.state.points[code], with_token=True))
+    return json_response(pts.point_view(rt.state, rt.state.points[code], with_token=True))
 
 
 # -- totals, incidents, notices, report -----------------------------------------------
@@ -239,31 +239,31 @@ async def rotate_token(request: web.Request) -> web.Response:
 @routes.get("/api/events/{eid}/totals")
 async def totals(request: web.Request) -> web.Response:
     need(request, "viewer")
-    return _json(_event(request).totals())
+    return json_response(event_of(request).totals())
 
 
 @routes.get("/api/events/{eid}/incidents")
 async def list_incidents(request: web.Request) -> web.Response:
     need(request, "viewer")
-    rt = _event(request)
+    rt = event_of(request)
     only_open = request.query.get("open") in ("1", "true")
     items = [pts.incident_view(rt.state, i) for i in rt.state.incidents.values() if i.open or not only_open]
-    return _json(sorted(items, key=lambda i: i["opened_ms"]))
+    return json_response(sorted(items, key=lambda i: i["opened_ms"]))
 
 
 @routes.post("/api/events/{eid}/incidents/{iid}/resolve")
 async def resolve_incident(request: web.Request) -> web.Response:
     actor = need(request, "operator")
-    rt = _event(request)
+    rt = event_of(request)
     decision = pts.decide_resolve_incident(rt.state, request.match_info["iid"], now_ms(), actor)
     await rt.commit(decision.facts)
-    return _json(pts.incident_view(rt.state, rt.state.incidents[request.match_info["iid"]]))
+    return json_response(pts.incident_view(rt.state, rt.state.incidents[request.match_info["iid"]]))
 
 
 @routes.post("/api/events/{eid}/notices")
 async def send_notice(request: web.Request) -> web.Response:
     actor = need(request, "operator")
-    rt = _event(request)
+    rt = event_of(request)
     body = await json_body(request)
     text = clean(body.get("text")) if isinstance(body, dict) else ""
     if not text or len(text) > 1000:
@@ -273,16 +273,16 @@ async def send_notice(request: web.Request) -> web.Response:
         raise BadRequest(f"{district!r} is not a district of this event", code="validation_error")
     fact = NoticeSent(at_ms=now_ms(), actor=actor, text=text, district=district)
     await rt.commit([fact])
-    return _json({"text": text, "district": district, "at_ms": fact.at_ms}, 201)
+    return json_response({"text": text, "district": district, "at_ms": fact.at_ms}, 201)
 
 
 @routes.get(r"/api/events/{eid}/report.{fmt:json|csv}")
 async def report(request: web.Request) -> web.Response:
     need(request, "viewer")
-    rt = _event(request)
+    rt = event_of(request)
     data = build_report(rt.state, now_ms())
     if request.match_info["fmt"] == "json":
-        return _json(data)
+        return json_response(data)
     when = local_time(data["taken_ms"], rt.state.info.timezone)
     return web.Response(
         body=("\ufeff" + render_csv(data, when)).encode(),  # BOM: Excel opens UTF-8 Vietnamese correctly
