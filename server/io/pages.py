@@ -71,11 +71,7 @@ async def hall(request: web.Request) -> web.StreamResponse:
 async def ws_display(request: web.Request) -> web.StreamResponse:
     """A hall screen: ceremony frames (agenda, launch, notices) and clock
     pings only; no point data, so it needs no token."""
-    store = store_of(request)
-    eid = request.query.get("event")
-    rt = store.event(eid) if eid else store.latest_event()
-    if rt is None:
-        raise NotFound("there is no event yet", code="event_not_found")
+    rt = store_of(request).event_or_latest(request.query.get("event"))
     ws = web.WebSocketResponse(max_msg_size=MAX_FRAME, compress=False, heartbeat=HEARTBEAT_S)
     await ws.prepare(request)
     conn = Conn(ws, request, "display")

@@ -81,6 +81,13 @@ class Store:
             return None
         return max(self.events.values(), key=lambda rt: rt.state.info.created_ms)
 
+    def event_or_latest(self, event_id: str | None) -> EventRuntime:
+        """The named event, or the most recently created one (``?event=`` is optional)."""
+        rt = self.event(event_id) if event_id else self.latest_event()
+        if rt is None:
+            raise NotFound("there is no event yet", code="event_not_found")
+        return rt
+
     async def create_event(self, body: Any, actor: str | None) -> EventRuntime:
         event_id = new_event_id()
         fact: EventCreated = decide_create_event(event_id, body, now_ms(), actor)

@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from server.core import points as pts
-from server.core.errors import BadRequest, NotFound
+from server.core.errors import BadRequest
 from server.core.events import event_view
 from server.io.auth import need, store_of
 from server.io.hub import Conn
@@ -39,11 +39,7 @@ def snapshot(rt: EventRuntime) -> dict[str, Any]:
 
 async def handle(request: web.Request) -> web.StreamResponse:
     name = need(request, "viewer")  # before the upgrade: a refused console gets a JSON 401/403
-    store = store_of(request)
-    eid = request.query.get("event")
-    rt = store.event(eid) if eid else store.latest_event()
-    if rt is None:
-        raise NotFound("there is no event yet", code="event_not_found")
+    rt = store_of(request).event_or_latest(request.query.get("event"))
     ws = web.WebSocketResponse(max_msg_size=MAX_FRAME, compress=False, heartbeat=HEARTBEAT_S)
     await ws.prepare(request)
     conn = Conn(ws, request, "console")

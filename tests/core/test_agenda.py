@@ -13,8 +13,9 @@ from server.core import facts as f
 from server.core import state as st
 from server.core.errors import BadRequest, Conflict, LaunchdayError
 from server.core.points import Decision
+from tests.core.ceremony_run import Run as BaseRun
+from tests.core.ceremony_run import ms
 
-T0 = 1_700_000_000_000.0
 ITEMS: list[dict[str, Any]] = [
     {"title": "Khai mạc", "speaker": "Chủ tịch UBND tỉnh", "location": "A", "planned_s": 60},
     {"title": "Phát biểu chỉ đạo", "speaker": "", "location": None, "planned_s": 120},
@@ -22,34 +23,8 @@ ITEMS: list[dict[str, Any]] = [
 ]
 
 
-def ms(seconds: float) -> float:
-    return T0 + seconds * 1000.0
 
-
-class Run:
-    """An event's state and its journal; decisions are folded as the I/O shell
-    would after appending them."""
-
-    def __init__(self, codes: tuple[str, ...] = ("A", "B", "C")) -> None:
-        self.facts: list[Any] = []
-        created = f.EventCreated(at_ms=T0 - 1e6, event_id="ev1", name="Lễ phát động",
-                                 starts_at="2025-05-08T08:00:00+07:00",
-                                 report_deadline="2025-05-08T12:00:00+07:00", timezone="Asia/Ho_Chi_Minh")
-        self.state = st.new_state(created)
-        self.add(created)
-        for code in codes:
-            self.add(f.PointUpserted(at_ms=T0 - 1e5, code=code, name=f"Điểm cầu {code}", level="commune",
-                                     parent=None, chair="", phone="", expected=10, token=f"tok-{code}"))
-
-    def add(self, fact: Any) -> None:
-        self.facts.append(fact)
-        st.apply(self.state, fact, len(self.facts))
-
-    def do(self, decision: Decision) -> Decision:
-        for fact in decision.facts:
-            self.add(fact)
-        return decision
-
+class Run(BaseRun):
     def set(self, items: list[dict[str, Any]] = ITEMS, at: float = -10) -> Decision:
         return self.do(ag.decide_set_agenda(self.state, {"items": items}, ms(at), "op"))
 

@@ -14,8 +14,9 @@ from server.core import launch as ln
 from server.core import state as st
 from server.core.errors import BadRequest, Conflict, NotFound
 from server.core.points import Decision
+from tests.core.ceremony_run import T0
+from tests.core.ceremony_run import Run as BaseRun
 
-T0 = 1_700_000_000_000.0
 CODES = ("A", "B", "C")
 
 
@@ -24,30 +25,7 @@ def ms(offset: float) -> float:
     return T0 + offset
 
 
-class Run:
-    """An event's state and its journal; decisions are folded as the I/O shell
-    would after appending them."""
-
-    def __init__(self, codes: tuple[str, ...] = CODES) -> None:
-        self.facts: list[Any] = []
-        created = f.EventCreated(at_ms=T0 - 1e6, event_id="ev1", name="Lễ phát động",
-                                 starts_at="2025-05-08T08:00:00+07:00",
-                                 report_deadline="2025-05-08T12:00:00+07:00", timezone="Asia/Ho_Chi_Minh")
-        self.state = st.new_state(created)
-        self.add(created)
-        for code in codes:
-            self.add(f.PointUpserted(at_ms=T0 - 1e5, code=code, name=f"Điểm cầu {code}", level="commune",
-                                     parent=None, chair="", phone="", expected=10, token=f"tok-{code}"))
-
-    def add(self, fact: Any) -> None:
-        self.facts.append(fact)
-        st.apply(self.state, fact, len(self.facts))
-
-    def do(self, decision: Decision) -> Decision:
-        for fact in decision.facts:
-            self.add(fact)
-        return decision
-
+class Run(BaseRun):
     def step(self, op: str, arg: Any, at: float) -> Decision:
         return self.do(decide(self.state, op, arg, ms(at)))
 
