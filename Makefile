@@ -3,7 +3,7 @@ VENV := .venv/bin
 PORT ?= 8080
 DATA ?= data
 
-.PHONY: setup run serve test test-all test-sync check lint typecheck bench soak clean
+.PHONY: setup run serve test test-all test-timing check lint typecheck bench soak clean
 
 setup:
 	@./scripts/setup.sh
@@ -22,9 +22,9 @@ test: setup
 test-all: setup
 	$(VENV)/python -m pytest -q
 
-## test-sync: the synchronized launch with the ceremony issue's strict bounds (run on a quiet machine)
-test-sync: setup
-	LAUNCHDAY_STRICT_TIMING=1 $(VENV)/python -m pytest tests/io/test_launch_sync.py -q -s
+## test-timing: the timing tests with the issues' strict bounds (fire error, console staleness); run on a quiet machine
+test-timing: setup
+	LAUNCHDAY_STRICT_TIMING=1 $(VENV)/python -m pytest tests/io/test_launch_sync.py tests/browser/test_console.py -q -s -k "fire_together or kill_9 or live_load"
 
 lint: setup
 	$(VENV)/ruff check server checkin loadtest tests

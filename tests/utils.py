@@ -18,6 +18,12 @@ import aiohttp
 
 # Slow or loaded machines: LAUNCHDAY_TEST_TIMEOUT_FACTOR=3 scales every wait.
 FACTOR = float(os.environ.get("LAUNCHDAY_TEST_TIMEOUT_FACTOR", "1"))
+# Timing figures (fire error, console staleness) are measured by every run and
+# printed; the issues' strict bounds are asserted only on a quiet machine
+# (`make test-timing` sets this). The default run shares the machine with
+# whatever else runs, so it asserts bounds that still catch the failures that
+# matter (firing on message arrival, a console that needs a refresh).
+STRICT_TIMING = os.environ.get("LAUNCHDAY_STRICT_TIMING") == "1"
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN = "test-admin-token"
 H = {"Authorization": f"Bearer {ADMIN}"}

@@ -24,7 +24,7 @@ from openpyxl import load_workbook
 from playwright.async_api import Browser, BrowserContext, Page
 
 from server.io.auth import STORE_KEY
-from tests.utils import ADMIN, Api, ServerProcess, timeout, tree_csv, wait_until
+from tests.utils import ADMIN, STRICT_TIMING, Api, ServerProcess, timeout, tree_csv, wait_until
 
 VIEWPORT = {"width": 1440, "height": 1000}
 LONGTASKS = """
@@ -276,8 +276,10 @@ async def test_live_load_frames_staleness_and_long_tasks(browser, big_server, ar
     assert len(deltas) >= seconds * 4
     assert server_window <= 5 and per_second <= 5.05, figures
     assert arrival_window <= 6, figures  # network jitter may bunch two frames at the page
-    assert stale <= 500, figures
-    assert longest <= 200, figures
+    # The console issue's bounds (≤ 500 ms stale, no task over 200 ms) under `make test-timing`.
+    stale_ms, task_ms = (500, 200) if STRICT_TIMING else (2000, 1000)
+    assert stale <= stale_ms, figures
+    assert longest <= task_ms, figures
 
 
 # -- control room ------------------------------------------------------------------
