@@ -23,6 +23,7 @@ from server.io.runtime import VIEWS, EventRuntime, now_ms
 log = structlog.get_logger("launchday.ws")
 
 MAX_FRAME = 64 * 1024
+_FRAMES_IN = metrics.FRAMES_IN.labels("point")  # resolved once: this runs for every frame
 HEARTBEAT_S = 20.0  # a dead phone (no pong) is closed and shown offline within ~30 s
 
 Decider = Callable[[Any, str, Any, float], pts.Decision]
@@ -79,7 +80,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
         async for msg in ws:
             if msg.type == WSMsgType.TEXT:
                 t1 = now_ms()
-                metrics.FRAMES_IN.labels("point").inc()
+                _FRAMES_IN.inc()
                 if rt.state.live.by_token.get(token) != code:
                     break  # rotated or deleted while this frame was in flight
                 await on_frame(rt, conn, code, msg.data, t1)
