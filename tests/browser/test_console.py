@@ -166,7 +166,9 @@ async def test_dashboard_follows_1000_checkins_then_search_and_filters(browser, 
                  document.querySelector(`.figure [data-k=${k}]`).textContent === e[k])""",
             arg=expect, timeout=timeout(3) * 1000, polling=20)
         caught_up = time.monotonic() - last
-        assert caught_up <= timeout(1.0), f"the dashboard showed the REST totals {caught_up:.2f} s after the last ack"
+        # The console issue's 1 s under `make test-timing`; a shared machine gets slack.
+        bound = 1.0 if STRICT_TIMING else timeout(3.0)
+        assert caught_up <= bound, f"the dashboard showed the REST totals {caught_up:.2f} s after the last ack"
         assert await figure(page, "fig-checked", "points") == "1.000"
         assert await figure(page, "fig-attendees", "expected") == vi(totals["expected"])
         await page.wait_for_function(
@@ -204,7 +206,8 @@ async def test_dashboard_follows_1000_checkins_then_search_and_filters(browser, 
         await page.screenshot(path=str(artifacts / "console-points.png"))
         # The still-missing list, by district, with phones to call.
         await page.click("#missing details:first-of-type summary")
-        assert await page.locator("#missing details[open] a[href^='tel:']").count() >= 1
+        # A district's rows are drawn on its toggle event, after the click returns.
+        await page.locator("#missing details[open] a[href^='tel:']").first.wait_for(timeout=timeout(5) * 1000)
         assert await page.text_content("#missing-count") == "10"
         assert page.errors == []  # type: ignore[attr-defined]
     finally:
