@@ -332,6 +332,12 @@ def _s(ms: float) -> float:
     return round(ms / 1000.0, 3)
 
 
+def _location_name(state: EventState, code: str | None) -> str | None:
+    """Where an item takes place, for screens (a code means nothing in a hall)."""
+    point = state.points.get(code) if code else None
+    return point.name if point else None
+
+
 def agenda_view(state: EventState, now_ms: float) -> dict[str, Any]:
     """The agenda object of docs/protocol.md#agenda, plus the live timing fields
     (per item ``actual_start_ms``, ``actual_end_ms``, ``elapsed_s``, ``over``;
@@ -343,6 +349,7 @@ def agenda_view(state: EventState, now_ms: float) -> dict[str, Any]:
             "title": item.title,
             "speaker": item.speaker,
             "location": item.location,
+            "location_name": _location_name(state, item.location),
             "planned_s": item.planned_s,
             "actual_start_ms": item.actual_start_ms,
             "actual_end_ms": item.actual_end_ms,

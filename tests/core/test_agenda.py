@@ -86,7 +86,7 @@ def test_view_has_exactly_the_protocol_fields_plus_timing() -> None:
                     "offset_s": 0.0, "paused_ms": 0.0, "current_elapsed_s": None}
     run = started(["start"])
     assert set(run.view(2)["items"][0]) == {"title", "speaker", "location", "planned_s", "actual_start_ms",
-                                            "actual_end_ms", "elapsed_s", "over"}
+                                            "actual_end_ms", "elapsed_s", "over", "location_name"}
 
 
 # -- refusals ------------------------------------------------------------------------
