@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> None:
             pass
         else:
             uvloop.install()
+    # Imported after the event loop policy is chosen and logging is set up.
     from server.io.app import create_app
 
     app = create_app(Path(args.data))

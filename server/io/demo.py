@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from server import demo_data
+from server.core.agenda import decide_set_agenda
 from server.core.importing import decide_import
 from server.io.auth import STORE_KEY
 from server.io.runtime import now_ms
@@ -57,9 +58,5 @@ async def setup_demo(app: web.Application, seed: int, host: str, port: int) -> N
 
 
 async def _seed_agenda(rt: Any) -> None:
-    try:
-        from server.core.agenda import decide_set_agenda
-    except ImportError:  # the agenda arrives with the ceremony issue
-        return
     decision = decide_set_agenda(rt.state, {"items": demo_data.SEED_AGENDA}, now_ms(), "demo")
     await rt.commit(decision.facts)

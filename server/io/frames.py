@@ -7,6 +7,7 @@ refused the same way over REST and WebSocket.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -99,8 +100,6 @@ def parse_client_frame(text: str) -> Any:
 
 def frame_id(text: str) -> str | None:
     """The id of a frame that failed to parse, if it has a usable one."""
-    import json
-
     try:
         obj = json.loads(text)
     except ValueError:
