@@ -59,6 +59,10 @@ INCIDENT_KINDS = frozenset({"audio", "video", "power", "network", "other"})
 #: Close codes meaning "this token no longer opens this point": stop, do not retry.
 TOKEN_CLOSE_CODES = frozenset({4401, 4403})
 TOKEN_HTTP_STATUSES = frozenset({401, 403})
+#: Errors that mean "nothing was applied, send it again" (docs/protocol.md#errors).
+RETRYABLE = frozenset({"conflict", "seq_conflict"})
+MAX_RETRIES = 5
+RETRY_DELAY_S = 0.05
 #: ``launch.fired`` goes out 1 to 5 times this long after the moment.
 REPORT_DELAY_S = 0.05
 
@@ -586,6 +590,16 @@ class PointClient:
 
     def _on_answer(self, frame: dict[str, Any], error: ServerError | None) -> None:
         entry_id = frame.get("id")
+        if error is not None and error.code in RETRYABLE and isinstance(entry_id, str):
+            entry = self._outbox.get(entry_id)
+            if entry is not None and entry.retries < MAX_RETRIES:
+                # Nothing was applied (docs/protocol.md#errors): send it again,
+                # same id, a moment later, on whatever connection is up then.
+                entry.retries += 1
+                entry.sent_gen = -1
+                asyncio.get_running_loop().call_later(
+                    RETRY_DELAY_S * (1.0 + self._rng.random()), self._wake_writer.set)
+                return
         entry = self._outbox.pop(entry_id) if isinstance(entry_id, str) else None
         if entry is None:
             if error is not None:

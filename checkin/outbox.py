@@ -60,6 +60,7 @@ class Entry:
     future: asyncio.Future[dict[str, Any]]
     sent: bool = False
     sent_gen: int = -1
+    retries: int = 0  # resends after a retryable error (not persisted)
     superseded: list[asyncio.Future[dict[str, Any]]] = field(default_factory=list)
 
     @property

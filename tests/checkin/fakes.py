@@ -40,6 +40,7 @@ class FakeServer:
         self.answers: dict[str, dict[str, Any]] = {}  # id -> the answer, applied once
         self.applied: list[dict[str, Any]] = []  # messages applied, in order
         self.hold: set[str] = set()  # message types left unanswered (a lost ack)
+        self.conflicts: dict[str, int] = {}  # message type -> times to answer "conflict" first (a lost race)
         self.checked_in = False
         self.attendees = 0
         self.launch: dict[str, Any] = {"state": "idle", "countdown_ms": 5000,
@@ -108,6 +109,9 @@ class FakeServer:
     def apply(self, frame: dict[str, Any]) -> dict[str, Any]:
         """Decide once per id; a repeated id gets the first answer again."""
         mid = frame["id"]
+        if self.conflicts.get(frame["type"], 0) > 0:
+            self.conflicts[frame["type"]] -= 1  # nothing applied: the client must send it again
+            return {"type": "error", "id": mid, "code": "conflict", "message": "send again"}
         if mid in self.answers:
             return self.answers[mid]
         kind = frame["type"]

@@ -313,3 +313,14 @@ async def test_reconnects_of_many_clients_spread_out(fake: FakeServer,
     for t in back:
         quarters[min(3, int(t / base * 4))] += 1
     assert max(quarters) < n * 0.5
+
+
+async def test_conflict_is_sent_again_with_the_same_id(fake: FakeServer, make_client: MakeClient) -> None:
+    """``conflict`` means nothing was applied: the client resends, same id."""
+    fake.conflicts["checkin"] = 2
+    client = await started(make_client)
+    ack = await asyncio.wait_for(client.checkin(30), UNIT)
+    assert ack["type"] == "ack"
+    sent = fake.of_type("checkin")
+    assert len(sent) == 3 and len({f["id"] for f in sent}) == 1
+    assert fake.attendees == 30 and client.pending == 0
