@@ -17,15 +17,10 @@ Pure: the time and the report are passed in; XLSX is built in memory.
 from __future__ import annotations
 
 import html
-import io
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
-
-from openpyxl import Workbook  # type: ignore[import-untyped]
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side  # type: ignore[import-untyped]
-from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
 from server.core import facts as f
 from server.core.errors import BadRequest, NotFound
@@ -297,137 +292,6 @@ def _launch_html(section: dict[str, Any] | None, tz: str) -> str:
         out.append(f'<p class="muted">Số lần hủy: {vi_number(len(aborted))}; '
                    f"số lần diễn tập: {vi_number(len(rehearsals))}.</p>")
     return "".join(out)
-
-
-# -- XLSX ------------------------------------------------------------------------------
-
-_BOLD = Font(bold=True)
-_HEAD_FILL = PatternFill("solid", fgColor="DDE6F0")
-_THIN = Side(style="thin", color="999999")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_INT = "#,##0"
-_PCT = "0.0%"
-_TIME = "hh:mm:ss"
-_DATETIME = "dd/mm/yyyy hh:mm:ss"
-
-
-def _naive(ms: float | None, tz: str) -> datetime | None:
-    """Excel has no time zones: the local time of the event, without its offset."""
-    return None if ms is None else local(ms, tz).replace(tzinfo=None)
-
-
-def _sheet(book: Workbook, title: str, headers: list[str], rows: list[list[Any]], widths: list[int],
-           formats: dict[int, str] | None = None, total: list[Any] | None = None) -> Any:
-    ws = book.create_sheet(title)
-    ws.append(headers)
-    for cell in ws[1]:
-        cell.font = _BOLD
-        cell.fill = _HEAD_FILL
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        cell.border = _BORDER
-    for row in rows:
-        ws.append(row)
-    if total is not None:
-        ws.append(total)
-        for cell in ws[ws.max_row]:
-            cell.font = _BOLD
-    for i, width in enumerate(widths, 1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    for col, fmt in (formats or {}).items():
-        for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
-            cell.number_format = fmt
-    ws.freeze_panes = "A2"
-    if rows:
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows) + 1}"
-    return ws
-
-
-def _ratio(part: float, whole: float) -> float | None:
-    return part / whole if whole else None
-
-
-def _breakdown_cells(row: dict[str, Any]) -> list[Any]:
-    return [row["points"], row["checked_in"], _ratio(row["checked_in"], row["points"]), row["online"],
-            row["attendees"], row["expected"], _ratio(row["attendees"], row["expected"])]
-
-
-_BREAKDOWN_FORMATS = {2: _INT, 3: _INT, 4: _PCT, 5: _INT, 6: _INT, 7: _INT, 8: _PCT}
-
-
-def render_xlsx(report: dict[str, Any], label: str | None = None) -> bytes:
-    """The report as a workbook: one sheet per table, Vietnamese headers, numbers as numbers."""
-    tz = _tz(report)
-    o = report["overall"]
-    book = Workbook()
-    book.remove(book.active)
-    summary = _sheet(book, "Tổng hợp", ["Chỉ tiêu", "Số liệu", "Tỷ lệ"], [
-        ["Tổng số điểm cầu", o["points"], None],
-        ["Điểm cầu đã điểm danh", o["checked_in"], _ratio(o["checked_in"], o["points"])],
-        ["Điểm cầu chưa kết nối", o["points"] - o["checked_in"], _ratio(o["points"] - o["checked_in"], o["points"])],
-        ["Điểm cầu đang trực tuyến", o["online"], _ratio(o["online"], o["points"])],
-        ["Số người tham dự", o["attendees"], _ratio(o["attendees"], o["expected"])],
-        ["Số người dự kiến", o["expected"], None],
-        ["Sự cố chưa xử lý", o["incidents_open"], None],
-    ], [34, 16, 12], {2: _INT, 3: _PCT})
-    summary.freeze_panes = None
-    summary.auto_filter.ref = None
-    summary.append([])
-    summary.append(["Sự kiện", report["event"]["name"]])
-    summary.append(["Số liệu tính đến", _naive(report["taken_ms"], tz)])
-    summary.cell(summary.max_row, 2).number_format = _DATETIME
-    summary.append(["Múi giờ", tz])
-    if label:
-        summary.append(["Bản chốt", label])
-
-    _sheet(book, "Theo cấp", ["Cấp", "Số điểm cầu", "Đã điểm danh", "Tỷ lệ điểm danh", "Trực tuyến",
-                              "Người tham dự", "Dự kiến", "Tỷ lệ tham dự"],
-           [[LEVEL_VI.get(r["level"], r["level"]), *_breakdown_cells(r)] for r in report["by_level"]],
-           [26, 13, 14, 14, 12, 15, 12, 14], _BREAKDOWN_FORMATS, ["Tổng cộng", *_breakdown_cells(o)])
-    _sheet(book, "Theo huyện", ["Mã", "Huyện, thị xã, thành phố", "Số điểm cầu", "Đã điểm danh", "Tỷ lệ điểm danh",
-                                "Trực tuyến", "Người tham dự", "Dự kiến", "Tỷ lệ tham dự"],
-           [[r["code"], r["name"], *_breakdown_cells(r)] for r in report["by_district"]],
-           [16, 30, 13, 14, 14, 12, 15, 12, 14], {k + 1: v for k, v in _BREAKDOWN_FORMATS.items()})
-    _sheet(book, "Điểm cầu chưa kết nối", ["STT", "Mã", "Tên điểm cầu", "Cấp", "Huyện", "Người phụ trách",
-                                           "Điện thoại", "Dự kiến"],
-           [[i, m["code"], m["name"], LEVEL_VI.get(m["level"], m["level"]), m["district_name"], m["chair"],
-             m["phone"], m["expected"]] for i, m in enumerate(report["missing"], 1)],
-           [6, 18, 36, 22, 26, 26, 14, 10], {1: _INT, 8: _INT})
-    _sheet(book, "Sự cố", ["STT", "Mã điểm cầu", "Điểm cầu", "Loại", "Ghi chú", "Từ lúc", "Người phụ trách",
-                           "Điện thoại"],
-           [[i, x["point"], x["point_name"], KIND_VI.get(x["kind"], x["kind"]), x["note"],
-             _naive(x["opened_ms"], tz), x["chair"], x["phone"]] for i, x in enumerate(report["incidents_open"], 1)],
-           [6, 18, 32, 12, 40, 12, 26, 14], {1: _INT, 6: _TIME})
-    agenda = report.get("agenda")
-    if agenda and agenda.get("items"):
-        _sheet(book, "Chương trình", ["STT", "Nội dung", "Người trình bày", "Kế hoạch (giây)", "Thực tế (giây)",
-                                      "Chênh lệch (giây)", "Bắt đầu", "Kết thúc"],
-               [[i["index"] + 1, i["title"], i["speaker"], i["planned_s"], i["actual_s"], i["offset_s"],
-                 _naive(i["actual_start_ms"], tz), _naive(i["actual_end_ms"], tz)] for i in agenda["items"]],
-               [6, 44, 26, 15, 15, 17, 11, 11], {4: _INT, 5: "0", 6: "+0;-0;0", 7: _TIME, 8: _TIME},
-               ["", "Tổng cộng", "", agenda["planned_total_s"], agenda["actual_total_s"], agenda["offset_s"]])
-    launch = (report.get("launch") or {}).get("launch")
-    if launch:
-        fired = launch["fired"]
-        rows: list[list[Any]] = [
-            ["Trạng thái", LAUNCH_STATE_VI.get(launch["state"], launch["state"])],
-            ["Kích hoạt lúc", _naive(launch["armed_ms"], tz)],
-            ["Thời điểm khởi động", _naive(launch["fire_at_ms"], tz)],
-            ["Điểm cầu báo đã khởi động", fired["count"]],
-            ["Điểm cầu chưa báo", fired["missing"]],
-            ["Độ lệch giữa các điểm cầu (ms)", fired["spread_ms"]],
-            ["Sai số đồng hồ lớn nhất (ms)", fired["worst_bound_ms"]],
-            *[[f"Người bấm nút {n}", f"{k['key']} ({vi_time(k['at_ms'], tz)})"]
-              for n, k in enumerate(launch["keys"], 1)],
-        ]
-        ws = _sheet(book, "Bấm nút khởi động", ["Chỉ tiêu", "Số liệu"], rows, [34, 30])
-        ws["B3"].number_format = _TIME
-        ws["B4"].number_format = _TIME
-        for ref in ("B5", "B6", "B7", "B8"):
-            ws[ref].number_format = "#,##0.0" if ref in ("B7", "B8") else _INT
-        ws.auto_filter.ref = None
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 # -- report snapshots ---------------------------------------------------------------

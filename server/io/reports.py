@@ -62,7 +62,11 @@ async def render(report: dict[str, Any], fmt: str, filename: str, label: str | N
             "Content-Type": "text/csv; charset=utf-8",
             "Content-Disposition": f'attachment; filename="{filename}.csv"'})
     if fmt == "xlsx":
-        body = await asyncio.to_thread(rr.render_xlsx, report, label)
+        from server.core.report_xlsx import (
+            render_xlsx,  # openpyxl loads on first use (start-up time)
+        )
+
+        body = await asyncio.to_thread(render_xlsx, report, label)
         return web.Response(body=body, headers={
             "Content-Type": XLSX, "Content-Disposition": f'attachment; filename="{filename}.xlsx"'})
     text = await asyncio.to_thread(rr.render_html, report, label)
