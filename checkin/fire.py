@@ -100,42 +100,52 @@ class FireScheduler:
                 continue  # re-read the earliest deadline
             # The final approach: no garbage collection until the moment has
             # passed (a full collection over a busy process's objects takes
-            # tens of ms); then short sleeps, each re-checked (a timer may wake
-            # late), then a spin.
+            # tens of ms); the deadlines due together are taken off the heap
+            # now, in order, so that after the moment each costs only two
+            # clock reads (popping 500 heap entries then cost ~2 ms); then
+            # short sleeps, each re-checked (a timer may wake late), then a spin.
             collecting = gc.isenabled()
             gc.disable()
+            batch = self._take(deadline + self.spin_s)
             try:
                 while (remaining := deadline - self.mono()) > self.spin_s:
                     await asyncio.sleep(remaining - self.spin_s)
                     self._drop_cancelled()
-                    if not self._heap or self._heap[0][0] != deadline:
-                        break
+                    if self._heap and self._heap[0][0] < deadline:
+                        break  # an earlier deadline arrived meanwhile: re-plan
                 else:
                     while self.mono() < deadline:  # a deliberate spin of at most spin_s
                         pass
-                    self._fire_due()
+                    self._fire(batch)
+                    batch = []
             finally:
+                for item in batch:  # not fired (re-planned, or cancelled from outside)
+                    heapq.heappush(self._heap, item)
                 if collecting:
                     gc.enable()
 
-    def _fire_due(self) -> None:
-        """Record the moment of every deadline due now (and of those due within
-        the spin window right after), each at its own deadline; then call the
-        callbacks with their moments."""
+    def _take(self, until: float) -> list[tuple[float, int, FireHandle]]:
+        """Pop, in order, every live entry due by ``until``."""
         heap = self._heap
+        batch = []
+        while heap and heap[0][0] <= until:
+            item = heapq.heappop(heap)
+            if not item[2].cancelled:
+                batch.append(item)
+        return batch
+
+    def _fire(self, batch: list[tuple[float, int, FireHandle]]) -> None:
+        """Record the moment of each deadline of ``batch`` (spinning to each),
+        then call the callbacks with their moments."""
         mono = self.mono
+        wall = time.time
         fired: list[tuple[FireHandle, float, float]] = []
-        while heap:
-            deadline, _, handle = heap[0]
+        for deadline, _, handle in batch:
             if handle.cancelled:
-                heapq.heappop(heap)
                 continue
-            if deadline - mono() > self.spin_s:
-                break
             while (now := mono()) < deadline:
                 pass
-            heapq.heappop(heap)
-            fired.append((handle, now, time.time()))
+            fired.append((handle, now, wall()))
         for handle, at_mono, at_wall in fired:
             try:
                 handle.callback(at_mono, at_wall)

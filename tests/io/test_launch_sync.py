@@ -137,6 +137,15 @@ async def test_kill_9_during_countdown_keeps_the_fire_time(tmp_path) -> None:
             joiners = [PointClient(srv.base, t, clock_offset_ms=(i - 50) * 97.0) for i, t in enumerate(tokens[100:])]
             await asyncio.gather(*(c.start() for c in joiners))
             await asyncio.gather(*(c.wait_synced(timeout(30)) for c in joiners))
+            # A quiet round, a few at a time, as loadtest/fleet.py does: the
+            # first one ran while a hundred devices were reconnecting.
+            quiet = asyncio.Semaphore(10)
+
+            async def resync(c: PointClient) -> None:
+                async with quiet:
+                    await c.resync(timeout(30))
+
+            await asyncio.gather(*(resync(c) for c in joiners))
             result = await fleet.line(60)
             clients = result["clients"]
             await wait_until(lambda: all(c.fired_local_wall_ms is not None for c in joiners), 30,
