@@ -29,6 +29,7 @@ async def make_client(fake: FakeServer) -> AsyncIterator[Callable[..., PointClie
         kwargs.setdefault("backoff_base", 0.005)
         kwargs.setdefault("backoff_cap", 0.05)
         kwargs.setdefault("storm_window", 0.01)
+        kwargs.setdefault("report_spread_s", 0.05)
         client = PointClient(kwargs.pop("urls", "http://fake:8080"), kwargs.pop("token", "tok"),
                              **kwargs)
         clients.append(client)

@@ -86,7 +86,7 @@ def base_url(ws_server: Server) -> str:
 async def test_real_socket_round_trip_and_launch(tiny: tuple[TinyServer, str]) -> None:
     srv, base = tiny
     fired = asyncio.get_running_loop().create_future()
-    client = PointClient(base, GOOD, clock_offset_ms=-2_500.0, ping_spacing_s=0.005,
+    client = PointClient(base, GOOD, clock_offset_ms=-2_500.0, ping_spacing_s=0.005, report_spread_s=0.05,
                          on_fire=fired.set_result)
     await client.start()
     try:
