@@ -3,7 +3,7 @@ VENV := .venv/bin
 PORT ?= 8080
 DATA ?= data
 
-.PHONY: setup run serve test test-all test-timing check lint typecheck bench soak clean
+.PHONY: setup run serve test test-all test-timing check lint typecheck bench bench-foundation bench-launch bench-smoke loadtest soak clean
 
 setup:
 	@./scripts/setup.sh
@@ -34,8 +34,39 @@ typecheck: setup
 
 check: lint typecheck test
 
-bench: setup
+## bench: every benchmark (foundation, then the launch at 1k/5k/10k beside reference servers); appends to docs/benchmarks.md
+bench: bench-foundation bench-launch
+
+bench-foundation: setup
 	$(VENV)/python -m loadtest.bench_foundation
+
+## bench-launch: launchday vs websockets.broadcast vs Node ws at 1,000/5,000/10,000 points (~8 min; BENCH_ARGS="--points 10000")
+bench-launch: setup
+	$(VENV)/python -m loadtest.bench $(BENCH_ARGS)
+
+## bench-smoke: the same harness at 200 points, not written to the docs (what tests/loadtest runs)
+bench-smoke: setup
+	$(VENV)/python -m loadtest.bench --smoke --no-docs
+
+## loadtest: Locust, headless, against a running server; CSV and HTML reports in loadtest/out/
+## (LAUNCHDAY_ADMIN_TOKEN in the environment; SHAPE = launch, morning, storm or steady)
+HOST ?= http://127.0.0.1:8080
+USERS ?= 1000
+SHAPE ?= launch
+RUN_TIME ?= 60s
+LOCUST_OUT ?= loadtest/out/locust-$(SHAPE)
+loadtest: setup
+	@mkdir -p loadtest/out
+	LAUNCHDAY_SHAPE=$(SHAPE) $(VENV)/locust -f loadtest/locustfile.py --headless --host $(HOST) -u $(USERS) \
+		-t $(RUN_TIME) --csv $(LOCUST_OUT) --html $(LOCUST_OUT).html --only-summary
+
+## soak: Locust's steady shape for SOAK_TIME (default 30m), with the server's RSS/CPU/FDs sampled every 10 s
+SOAK_TIME ?= 30m
+soak: setup
+	@mkdir -p loadtest/out
+	LAUNCHDAY_SHAPE=steady LAUNCHDAY_SOAK_CSV=loadtest/out/soak-server.csv $(VENV)/locust -f loadtest/locustfile.py \
+		--headless --host $(HOST) -u $(USERS) -t $(SOAK_TIME) --csv loadtest/out/locust-soak --csv-full-history \
+		--html loadtest/out/locust-soak.html --only-summary
 
 clean:
 	rm -rf .venv build *.egg-info .pytest_cache .mypy_cache .ruff_cache artifacts

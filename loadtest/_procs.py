@@ -58,6 +58,13 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def cpu_split(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds used so far by a process: Python and the event loop, or the kernel."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
 def pct(values: list[float], q: float) -> float:
     """Nearest-rank percentile."""
     s = sorted(values)
@@ -132,9 +139,11 @@ def rss_kb(pid: int) -> int:
 class Server:
     """``launchday serve`` in its own session (Ctrl+C on the bench does not reach it)."""
 
-    def __init__(self, data: Path, port: int | None = None, extra: tuple[str, ...] = ()) -> None:
+    def __init__(self, data: Path, port: int | None = None, extra: tuple[str, ...] = (),
+                 env: dict[str, str] | None = None) -> None:
         self.data = data
         self.extra = extra  # more ``launchday serve`` options, e.g. ("--uvloop",)
+        self.env = env or {}  # more environment, e.g. {"LAUNCHDAY_FANOUT_THREADS": "1"}
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -146,7 +155,7 @@ class Server:
         return [*head, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--data", str(self.data), *self.extra]
 
     def start(self, timeout: float = 60.0) -> Server:
-        env = {**os.environ, "LAUNCHDAY_ADMIN_TOKEN": ADMIN, "LAUNCHDAY_LOG_LEVEL": "warning"}
+        env = {**os.environ, "LAUNCHDAY_ADMIN_TOKEN": ADMIN, "LAUNCHDAY_LOG_LEVEL": "warning", **self.env}
         self.data.mkdir(parents=True, exist_ok=True)
         err = open(self.data.parent / f"server-{self.port}.log", "ab")  # a file: a full pipe would stall it
         t0 = time.perf_counter()
@@ -189,6 +198,9 @@ def cleanup() -> None:
                 if p.poll() is None:
                     p.kill()
                     p.wait(timeout=10)
+            elif isinstance(p, asyncio.subprocess.Process):  # a Fleet: its loop may be gone, so by pid
+                if p.returncode is None:
+                    os.kill(p.pid, signal.SIGKILL)
             elif p.is_alive():
                 p.kill()
                 p.join(timeout=10)
@@ -373,3 +385,140 @@ class _Client:
             if s.reader is not None:
                 s.reader.cancel()
         return {"closed": len(socks)}
+
+
+# -- fleets and reference servers (loadtest/bench.py) ---------------------------------
+
+
+class Fleet:
+    """A ``loadtest.fleet`` subprocess, spoken to in JSON lines (stdin/stdout)."""
+
+    def __init__(self, args: list[str], name: str, log_dir: Path) -> None:
+        self.args = args
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> Fleet:
+        err = self.log_path.open("ab")  # a file: a full pipe would stall the fleet
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "loadtest.fleet", *self.args, cwd=ROOT, stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE, stderr=err, limit=256 * 1024 * 1024, start_new_session=True)
+        err.close()
+        _LIVE.append(self.proc)
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    async def send(self, obj: dict[str, Any]) -> None:
+        assert self.proc is not None and self.proc.stdin is not None
+        self.proc.stdin.write((json.dumps(obj) + "\n").encode())
+        await self.proc.stdin.drain()
+
+    async def line(self, seconds: float) -> dict[str, Any]:
+        assert self.proc is not None and self.proc.stdout is not None
+        raw = await asyncio.wait_for(self.proc.stdout.readline(), seconds)
+        if not raw:
+            tail = self.log_path.read_text(errors="replace")[-2000:] if self.log_path.exists() else ""
+            raise RuntimeError(f"fleet {self.name} exited early: {tail}")
+        return dict(json.loads(raw))
+
+    async def ask(self, obj: dict[str, Any], seconds: float) -> dict[str, Any]:
+        await self.send(obj)
+        return await self.line(seconds)
+
+    async def stop(self) -> None:
+        p = self.proc
+        if p is None or p.returncode is not None:
+            return
+        with contextlib.suppress(Exception):
+            await self.send({"cmd": "exit"})
+            await asyncio.wait_for(p.wait(), 10)
+        if p.returncode is None:
+            p.kill()
+            await p.wait()
+
+
+async def ask_all(fleets: list[Fleet], cmds: list[dict[str, Any]] | dict[str, Any],
+                  seconds: float) -> list[dict[str, Any]]:
+    """One command to each fleet (the same, or one each), answers in order."""
+    each = cmds if isinstance(cmds, list) else [cmds] * len(fleets)
+    for f, c in zip(fleets, each, strict=True):
+        await f.send(c)
+    return list(await asyncio.gather(*(f.line(seconds) for f in fleets)))
+
+
+REFS = ROOT / "loadtest" / "refs"
+
+
+def node_ready(install: bool = True) -> str | None:
+    """Why the Node reference cannot run (None when it can); runs ``npm install`` once if allowed."""
+    import shutil
+
+    node_dir = REFS / "node"
+    if shutil.which("node") is None:
+        return "node is not installed"
+    if (node_dir / "node_modules" / "ws").is_dir():
+        return None
+    if not install:
+        return "loadtest/refs/node/node_modules is missing (run npm install there)"
+    if shutil.which("npm") is None:
+        return "npm is not installed"
+    res = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=node_dir,
+                         capture_output=True, text=True, timeout=300)
+    if res.returncode != 0 or not (node_dir / "node_modules" / "ws").is_dir():
+        return f"npm install failed: {(res.stderr or res.stdout).strip()[-300:]}"
+    return None
+
+
+class RefServer:
+    """A reference broadcast server (loadtest/refs/): ``websockets`` or Node ``ws``."""
+
+    def __init__(self, kind: str, payload: Path, log_dir: Path, uvloop: bool = True) -> None:
+        self.kind = kind
+        self.payload = payload
+        self.log_path = log_dir / f"ref-{kind}{'' if uvloop else '-asyncio'}.log"
+        self.uvloop = uvloop
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.port = 0
+
+    def command(self) -> list[str]:
+        if self.kind == "node":
+            return ["node", str(REFS / "node" / "server.js"), "0", str(self.payload)]
+        return [sys.executable, str(REFS / "ws_broadcast.py"), "--port", "0", "--payload", str(self.payload),
+                "--uvloop" if self.uvloop else "--no-uvloop"]
+
+    def start(self, timeout: float = 30.0) -> RefServer:
+        err = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.command(), cwd=ROOT, stdout=subprocess.PIPE, stderr=err,
+                                     start_new_session=True)
+        err.close()
+        _LIVE.append(self.proc)
+        assert self.proc.stdout is not None
+        import select
+
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        line = self.proc.stdout.readline() if ready else b""
+        if not line:
+            self.stop()
+            raise RuntimeError(f"reference {self.kind} did not start: {self.log_path.read_text(errors='replace')[-1000:]}")
+        self.port = int(json.loads(line)["ready"])
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def stop(self) -> None:
+        p = self.proc
+        if p is not None and p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+import gc
+import time
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 
 REGISTRY = CollectorRegistry(auto_describe=True)
+# process_resident_memory_bytes, process_cpu_seconds_total, process_open_fds: what a soak
+# run (`make soak`) watches for leaks; read from /proc at each scrape, nothing in between.
+ProcessCollector(registry=REGISTRY)
 
 CONNECTIONS = Gauge("launchday_connections", "Open WebSocket connections", ["kind"], registry=REGISTRY)
 FRAMES_IN = Counter("launchday_frames_in_total", "WebSocket frames received", ["kind"], registry=REGISTRY)
@@ -26,6 +32,48 @@ FANOUT = Histogram(
 FANOUT_LAST = Gauge(
     "launchday_fanout_last_seconds", "Duration of the last fan-out, by kind", ["kind"], registry=REGISTRY,
 )
+FANOUT_RECIPIENTS = Gauge(
+    "launchday_fanout_last_recipients", "Sockets written by the last fan-out, by kind", ["kind"], registry=REGISTRY,
+)
 SLOW_CLOSED = Counter(
     "launchday_slow_consumers_closed_total", "Sockets closed with 1013 for not keeping up", registry=REGISTRY,
 )
+
+# Collector pauses stop the event loop: a full collection over the objects of
+# 10,000 connections takes tens to hundreds of milliseconds, and a launch press
+# that lands in one waits for it (docs/benchmarks.md). Generations 1 and 2 only:
+# the young generation's frequent, short runs are not worth a clock read each.
+GC_PAUSE = Histogram(
+    "launchday_gc_pause_seconds", "Garbage-collector pauses (generations 1 and 2)", ["generation"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0), registry=REGISTRY,
+)
+GC_LONGEST = Gauge(
+    "launchday_gc_longest_pause_seconds", "Longest collector pause so far, by generation", ["generation"],
+    registry=REGISTRY,
+)
+# The children exist before any collection: the callback must not create one
+# (``labels()`` allocates under the metric's lock, and an allocation can start
+# a collection, which would call back into that lock).
+_GC_CHILDREN = {g: (GC_PAUSE.labels(str(g)), GC_LONGEST.labels(str(g))) for g in (1, 2)}
+_gc_started: dict[int, float] = {}
+_gc_longest: dict[int, float] = {}
+
+
+def _on_gc(phase: str, info: dict[str, int]) -> None:
+    gen = info["generation"]
+    if gen < 1:
+        return
+    if phase == "start":
+        _gc_started[gen] = time.perf_counter()
+        return
+    started = _gc_started.pop(gen, None)
+    if started is not None:
+        pause = time.perf_counter() - started
+        histogram, longest = _GC_CHILDREN[gen]
+        histogram.observe(pause)
+        if pause > _gc_longest.get(gen, 0.0):
+            _gc_longest[gen] = pause
+            longest.set(pause)
+
+
+gc.callbacks.append(_on_gc)
