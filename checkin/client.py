@@ -215,6 +215,7 @@ class PointClient:
         self._wake_writer = asyncio.Event()
         self._resync_now = asyncio.Event()
         self._round_done: asyncio.Future[None] | None = None
+        self._sharpen = False  # the next round is a countdown's single ping
         self._connected_ev = asyncio.Event()
         self._synced_ev = asyncio.Event()
         self._empty_ev = asyncio.Event()
@@ -499,15 +500,22 @@ class PointClient:
         async with self._closing_on_failure(conn, "syncer"):
             while True:
                 self._resync_now.clear()
-                await self._sync_round(conn)
+                # A countdown's round is one ping that sharpens the window (a
+                # slow one changes nothing: the lowest round trip wins); a
+                # thousand points sending five each at once would only measure
+                # their own queueing (measured at 10,000 points: the server fell
+                # seconds behind, docs/benchmarks.md).
+                pings = 1 if self._sharpen and self.clock.synced else self.ping_count
+                self._sharpen = False
+                await self._sync_round(conn, pings)
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self.resync_interval_s):
                         await self._resync_now.wait()
-                    # A countdown reaches every point at once; spread the
-                    # rounds it triggers so they do not queue behind each other.
-                    await asyncio.sleep(self._rng.uniform(0.0, self.countdown_resync_spread_s))
+                    if self._sharpen:
+                        # A countdown reaches every point at once: spread them.
+                        await asyncio.sleep(self._rng.uniform(0.0, self.countdown_resync_spread_s))
 
-    async def _sync_round(self, conn: Connection) -> None:
+    async def _sync_round(self, conn: Connection, pings: int) -> None:
         """``ping_count`` sequential pings, spaced with jitter, then ``time.sync``.
 
         One at a time, and a little apart, so that a client's own pings never
@@ -515,7 +523,7 @@ class PointClient:
         process from pinging in lockstep (docs/protocol.md#clock-sync).
         """
         loop = asyncio.get_running_loop()
-        for _ in range(self.ping_count):
+        for _ in range(pings):
             await asyncio.sleep(self.ping_spacing_s * (0.5 + self._rng.random()))
             self._pong = loop.create_future()
             await conn.send(self._encode({"type": "time.ping", "t0": self.local_clock.now_ms()}))
@@ -636,6 +644,7 @@ class PointClient:
             # of ppm). A fresh one is kept: a thousand points re-pinging at
             # once would only measure their own queueing.
             if self.clock.age_s() > self.countdown_resync_after_s:
+                self._sharpen = True
                 self._resync_now.set()
             self._schedule_fire(float(fire_at))
         elif state in ("idle", "armed", "aborted"):
