@@ -111,6 +111,12 @@ def tree_csv(districts: int = 4, communes: int = 5, villages: int = 2) -> tuple[
     return "\n".join(rows) + "\n", len(rows) - 1
 
 
+def thousand_csv() -> str:
+    """A province of exactly 1,000 points: the tree (961 points) and schools."""
+    text, n = tree_csv(districts=10, communes=19, villages=4)
+    return text + "".join(f"S{i},Trường {i},school,TH,,,30\n" for i in range(1000 - n))
+
+
 class ServerProcess:
     """``launchday serve`` in a subprocess, so a test can kill -9 it."""
 

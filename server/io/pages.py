@@ -16,7 +16,7 @@ from server.io import frames
 from server.io.auth import store_of
 from server.io.hub import Conn
 from server.io.runtime import VIEWS, now_ms
-from server.io.ws_point import HEARTBEAT_S, MAX_FRAME
+from server.io.ws_point import HEARTBEAT_S, MAX_FRAME, pong
 
 ROOT = Path(__file__).resolve().parents[2]
 CONSOLE = ROOT / "console" / "web"
@@ -93,7 +93,7 @@ async def ws_display(request: web.Request) -> web.StreamResponse:
                 conn.send(err.to_frame(frames.frame_id(msg.data)))
                 continue
             if frame.type == "time.ping":
-                conn.send({"type": "time.pong", "t0": frame.t0, "t1": t1, "t2": now_ms()})
+                pong(conn, frame.t0, t1)
             elif frame.type != "time.sync":
                 conn.send(BadRequest("a display only pings", code="unknown_message").to_frame(None))
     finally:

@@ -96,6 +96,12 @@ async def handle(request: web.Request) -> web.StreamResponse:
     return ws
 
 
+def pong(conn: Conn, t0: float, t1: float) -> None:
+    """Answer ``time.ping``: ``t1`` was stamped on reading, ``t2`` is stamped
+    here, just before the write (docs/protocol.md#clock-sync)."""
+    conn.send_frame(text_frame(dumps({"type": "time.pong", "t0": t0, "t1": t1, "t2": now_ms()})))
+
+
 async def on_frame(rt: EventRuntime, conn: Conn, code: str, text: str, t1: float) -> None:
     try:
         frame = frames.parse_client_frame(text)
@@ -105,9 +111,7 @@ async def on_frame(rt: EventRuntime, conn: Conn, code: str, text: str, t1: float
         return
     kind = frame.type
     if kind == "time.ping":
-        pong = {"type": "time.pong", "t0": frame.t0, "t1": t1, "t2": 0.0}
-        pong["t2"] = now_ms()
-        conn.send_frame(text_frame(dumps(pong)))
+        pong(conn, frame.t0, t1)
         return
     if kind == "time.sync":
         try:

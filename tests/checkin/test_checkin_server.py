@@ -8,7 +8,7 @@ import signal
 import aiohttp
 
 from checkin import PointClient
-from tests.utils import Api, ServerProcess, timeout, tree_csv, wait_until
+from tests.utils import Api, ServerProcess, thousand_csv, timeout, tree_csv, wait_until
 
 
 async def test_pending_messages_survive_a_server_restart_exactly_once(tmp_path) -> None:
@@ -58,9 +58,7 @@ async def test_thousand_clients_spread_their_reconnects(tmp_path) -> None:
         async with aiohttp.ClientSession() as s:
             api = Api(srv.base, s)
             eid = await api.event()
-            text, n = tree_csv(districts=10, communes=19, villages=4)
-            extra = "".join(f"S{i},Trường {i},school,TH,,,30\n" for i in range(1000 - n))
-            await api.import_csv(eid, text + extra)
+            await api.import_csv(eid, thousand_csv())
             tokens = [p["token"] for p in await api.points(eid)]
         clients = [PointClient(srv.base, t, ping_count=1, resync_interval_s=3600) for t in tokens]
         gate = asyncio.Semaphore(50)

@@ -18,14 +18,21 @@ import aiohttp
 import pytest
 
 from checkin import PointClient
-from tests.utils import ROOT, STRICT_TIMING, Api, ServerProcess, timeout, tree_csv, wait_until
+from tests.utils import (
+    ROOT,
+    STRICT_TIMING,
+    Api,
+    ServerProcess,
+    thousand_csv,
+    timeout,
+    wait_until,
+)
 
 
 async def _points(api: Api, n: int) -> tuple[str, list[str]]:
+    """The first ``n`` (≤ 1,000) points' tokens of a fresh event."""
     eid = await api.event()
-    text, have = tree_csv(districts=10, communes=19, villages=4)
-    extra = "".join(f"S{i},Trường {i},school,TH,,,30\n" for i in range(max(0, n - have)))
-    await api.import_csv(eid, text + extra)
+    await api.import_csv(eid, thousand_csv())
     tokens = [p["token"] for p in await api.points(eid)][:n]
     assert len(tokens) == n
     return eid, tokens

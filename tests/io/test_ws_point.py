@@ -9,7 +9,7 @@ import random
 import aiohttp
 import pytest
 
-from tests.utils import Api, timeout, tree_csv, wait_until
+from tests.utils import Api, thousand_csv, timeout, tree_csv, wait_until
 
 
 async def setup_points(server, districts: int = 1, communes: int = 3, villages: int = 0):
@@ -152,9 +152,7 @@ async def test_thousand_points_check_in_some_retrying(server) -> None:
     id (as after a lost ack); the totals are exact."""
     api: Api = server.api
     eid = await api.event()
-    text, n = tree_csv(districts=10, communes=19, villages=4)  # 1 + 10 + 190 + 760 = 961
-    extra = "".join(f"S{i},Trường {i},school,TH,,,30\n" for i in range(1000 - n))
-    await api.import_csv(eid, text + extra)
+    await api.import_csv(eid, thousand_csv())
     tokens = {p["code"]: p["token"] for p in await api.points(eid)}
     assert len(tokens) == 1000
     rng = random.Random(7)
