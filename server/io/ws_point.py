@@ -7,7 +7,7 @@ before anything else and stamps ``t1`` the moment the frame is handed to us
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
@@ -33,6 +33,10 @@ DECIDERS: dict[str, Decider] = {
     "incident": lambda s, code, fr, now: pts.decide_incident(s, code, fr.id, fr.kind, fr.note, now),
     "incident.resolve": lambda s, code, fr, now: pts.decide_point_resolve(s, code, fr.id, fr.incident, now),
 }
+
+# How a kind's facts are committed, where not by ``rt.commit`` (firing reports
+# go through a batcher: server/io/firing.py). Returns once they are durable and folded.
+COMMITTERS: dict[str, Callable[[EventRuntime, list[Any]], Awaitable[Any]]] = {}
 
 
 def welcome(rt: EventRuntime, code: str) -> dict[str, Any]:
@@ -124,7 +128,8 @@ async def on_frame(rt: EventRuntime, conn: Conn, code: str, text: str, t1: float
     try:
         decision = DECIDERS[kind](rt.state, code, frame, t1)
         if decision.facts:
-            await rt.commit(decision.facts)
+            commit = COMMITTERS.get(kind)
+            await (rt.commit(decision.facts) if commit is None else commit(rt, decision.facts))
             point = rt.state.points.get(code)
             if point is None or frame.id not in point.applied:
                 # Decided on a state that changed before the fold (another
