@@ -51,8 +51,7 @@ def create_app(data_dir: str | Path, token: str | None = None) -> web.Applicatio
     app[STORE_KEY] = store
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        await store.open()
-        gcpolicy.start(store)  # the loaded state is frozen: full collections skip it
+        await gcpolicy.open_store(store)  # then the loaded state is frozen: full collections skip it
         log.info("store_opened", events=len(store.events), data=str(data))
         yield
         await gcpolicy.stop(store)

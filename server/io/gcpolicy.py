@@ -239,6 +239,24 @@ def start(store: Store) -> GcPolicy:
     return policy
 
 
+async def open_store(store: Store) -> GcPolicy:
+    """Load the store with the collector off, then start the policy.
+
+    A replay allocates what will live (the state) and facts that die by
+    reference counting: automatic collections during it find nothing, and a
+    100,000-fact replay set off dozens of them, each walking the growing
+    state. ``start`` then runs the one full collection and freezes.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        await store.open()
+    finally:
+        if was:
+            gc.enable()
+    return start(store)
+
+
 async def stop(store: Store) -> None:
     policy = _POLICIES.pop(store, None)
     if policy is not None:
