@@ -25,12 +25,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import itertools
-import json
 import struct
 import time
 from collections.abc import Iterable
 from typing import Any
 
+import orjson
 import structlog
 from aiohttp import web
 
@@ -48,12 +48,17 @@ _conn_ids = itertools.count(1)
 
 
 def dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
-def text_frame(text: str) -> bytes:
+def dumps_bytes(obj: Any) -> bytes:
+    """The frame's JSON as UTF-8 (orjson: compact, no ASCII escaping), for ``text_frame``."""
+    return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS)
+
+
+def text_frame(text: str | bytes) -> bytes:
     """One unmasked, unfragmented WebSocket text frame (RFC 6455 §5.2)."""
-    payload = text.encode()
+    payload = text.encode() if isinstance(text, str) else text
     n = len(payload)
     if n < 126:
         header = struct.pack("!BB", 0x81, n)
@@ -96,7 +101,7 @@ class Conn:
         return True
 
     def send(self, obj: Any) -> bool:
-        return self.send_frame(text_frame(dumps(obj)))
+        return self.send_frame(text_frame(dumps_bytes(obj)))
 
     def close(self, code: int, reason: str = "") -> None:
         """Send a close frame after what is buffered, then close the transport."""
@@ -150,7 +155,7 @@ class Room:
         """One frame to every point's sockets (or those of ``only``) and, when
         it goes to everyone, to the hall's displays (first: the hall's big
         screen is the one the most people watch)."""
-        frame = text_frame(dumps(obj))
+        frame = text_frame(dumps_bytes(obj))
         started = time.perf_counter()
         if only is None:
             sent = fanout(self.displays, frame) + fanout(self.all_points, frame)
@@ -165,7 +170,7 @@ class Room:
     def broadcast_consoles(self, obj: Any) -> int:
         if not self.consoles:
             return 0
-        frame = text_frame(dumps(obj))
+        frame = text_frame(dumps_bytes(obj))
         started = time.perf_counter()
         sent = fanout(self.consoles, frame)
         elapsed = time.perf_counter() - started

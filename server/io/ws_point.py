@@ -17,7 +17,7 @@ from server.core import points as pts
 from server.core.errors import BadRequest, Conflict, LaunchdayError, Unauthorized
 from server.io import frames, metrics
 from server.io.auth import store_of
-from server.io.hub import Conn, dumps, text_frame
+from server.io.hub import Conn, dumps_bytes, text_frame
 from server.io.runtime import VIEWS, EventRuntime, now_ms
 
 log = structlog.get_logger("launchday.ws")
@@ -103,7 +103,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
 def pong(conn: Conn, t0: float, t1: float) -> None:
     """Answer ``time.ping``: ``t1`` was stamped on reading, ``t2`` is stamped
     here, just before the write (docs/protocol.md#clock-sync)."""
-    conn.send_frame(text_frame(dumps({"type": "time.pong", "t0": t0, "t1": t1, "t2": now_ms()})))
+    conn.send_frame(text_frame(dumps_bytes({"type": "time.pong", "t0": t0, "t1": t1, "t2": now_ms()})))
 
 
 async def on_frame(rt: EventRuntime, conn: Conn, code: str, text: str, t1: float) -> None:
