@@ -31,10 +31,11 @@ import weakref
 from typing import Any
 
 import structlog
+from prometheus_client import Counter
 
 from server.core import facts as f
 from server.core import launch as ln
-from server.io import ws_point
+from server.io import metrics, ws_point
 from server.io.runtime import EventRuntime, effect, now_ms
 
 log = structlog.get_logger("launchday.firing")
@@ -44,6 +45,11 @@ log = structlog.get_logger("launchday.firing")
 # for its ack more than the window plus one commit.
 WINDOW_S = 0.75
 MAX_BATCH = 5_000  # reports per fact: bounds the size of one journal row and of one fold
+
+BATCHES = Counter("launchday_fired_batches_total", "launch.fired_batch facts appended (durable writes)",
+                  registry=metrics.REGISTRY)
+REPORTS = Counter("launchday_fired_reports_total", "launch.fired reports written in batches",
+                  registry=metrics.REGISTRY)
 
 
 class FiredBatcher:
@@ -89,6 +95,8 @@ class FiredBatcher:
         try:
             await self.rt.commit([ln.batch_reports(reports, now_ms())])
             self.writes += 1
+            BATCHES.inc()
+            REPORTS.inc(len(reports))
         except BaseException as exc:  # nothing of this batch is acknowledged
             log.warning("fired_batch_failed", event_id=self.rt.id, reports=len(reports), error=repr(exc))
             if not done.done():
