@@ -102,6 +102,9 @@ GC_PAUSE_CPU = Histogram(
     buckets=(0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0), registry=metrics.REGISTRY,
 )
 _CPU_CHILDREN = {g: GC_PAUSE_CPU.labels(str(g)) for g in (1, 2)}  # made before any callback (no allocation there)
+WINDOW_YOUNG = Gauge("launchday_gc_launch_window_young_objects",
+                     "Tracked objects allocated (net) while the collector was off for the last launch window",
+                     registry=metrics.REGISTRY)
 RECLAIMED = Counter("launchday_gc_refreeze_reclaimed_objects_total",
                     "Unreachable objects found by refreezes (frozen garbage released)", registry=metrics.REGISTRY)
 
@@ -226,6 +229,7 @@ class GcPolicy:
             self.held_windows += 1
         elif self.held_since is not None and (not window or time.monotonic() - self.held_since > GC_OFF_MAX_S):
             pending = gc.get_count()[0]
+            WINDOW_YOUNG.set(pending)
             gc.enable()
             self.held_since = None
             self.freeze("after launch window")
