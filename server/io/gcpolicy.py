@@ -191,9 +191,11 @@ class GcPolicy:
 
     def refreeze(self, reason: str) -> int:
         """Unfreeze, collect everything, freeze again; the number of objects released."""
+        started, cpu = time.perf_counter(), time.thread_time()
         gc.unfreeze()
         found = gc.collect()
         gc.freeze()
+        pause_s, cpu_s = time.perf_counter() - started, time.thread_time() - cpu
         self._slow_pause = False  # that collection was ours
         self.refreezes += 1
         self.refreeze_wanted = None
@@ -203,7 +205,10 @@ class GcPolicy:
         REFREEZES.labels(reason).inc()
         RECLAIMED.inc(found)
         FROZEN.set(gc.get_freeze_count())
-        log.info("gc_refreeze", reason=reason, released=found, frozen=gc.get_freeze_count())
+        # A warning: the one long pause the policy takes on purpose (a full collection).
+        log.warning("gc_refreeze", reason=reason, released=found, frozen=gc.get_freeze_count(),
+                    connections=self._conns_frozen, pause_ms=round(pause_s * 1000, 1),
+                    cpu_ms=round(cpu_s * 1000, 1))
         return found
 
     def quiet(self) -> bool:
