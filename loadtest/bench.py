@@ -407,6 +407,7 @@ class Run:
         for f in fleets:
             await f.send({"cmd": "launch", **opts})
         c0, b0, u0, gc0 = cpu_s(srv.pid), busy_s(), cpu_split(srv.pid), gc_stats(srv.port)
+        lag0 = {k: v for k, v in scrape(srv.port).items() if k.startswith("launchday_loop_lag")}
         prof = self.profile(srv.pid, "launch-" + tag.replace(" ", "-"))
         poke = time.time()
         launch = await self.call(srv, "POST", base + "/press", json={"key": "bench"})
@@ -438,6 +439,16 @@ class Run:
             got = await self.call(srv, "GET", base)
         r_cpu0, r_m0 = await reports0
         r_m1 = scrape(srv.port)
+        # the server loop's own lateness in the window: ticks late by more than 50 ms, wall and busy
+        loop_lag = {name: {"ticks": r_m1.get(f"{name}_count", 0.0) - lag0.get(f"{name}_count", 0.0),
+                      "over_50ms": (r_m1.get(f"{name}_count", 0.0) - r_m1.get(f'{name}_bucket{{le="0.05"}}', 0.0))
+                      - (lag0.get(f"{name}_count", 0.0) - lag0.get(f'{name}_bucket{{le="0.05"}}', 0.0)),
+                      "over_20ms": (r_m1.get(f"{name}_count", 0.0) - r_m1.get(f'{name}_bucket{{le="0.02"}}', 0.0))
+                      - (lag0.get(f"{name}_count", 0.0) - lag0.get(f'{name}_bucket{{le="0.02"}}', 0.0))}
+                    for name in ("launchday_loop_lag_seconds", "launchday_loop_lag_busy_seconds")}
+        print(f"  server loop: {loop_lag['launchday_loop_lag_seconds']['over_50ms']:.0f} ticks late by > 50 ms,"
+              f" of which busy > 50 ms {loop_lag['launchday_loop_lag_busy_seconds']['over_50ms']:.0f}"
+              f" (of {loop_lag['launchday_loop_lag_seconds']['ticks']:.0f})", flush=True)
         reports = {"counted": (got.get("fired_stats") or {}).get("count"), "server_cpu_s": cpu_s(srv.pid) - r_cpu0,
                    "window_s": time.time() - (fire_at / 1000 + 0.7),
                    "durable_writes": r_m1.get("launchday_fired_batches_total", 0.0)
@@ -456,7 +467,7 @@ class Run:
              "window_s": time.time() - poke, "console": self.console.max_gap(poke - 1.0, fire_at / 1000 + 3.0),
              "trickle_ack_ms": self.trickle.between(poke - 1.0, fire_at / 1000 + 3.0),
              "reported": (got.get("fired_stats") or {}).get("count"), "gc": gc_delta(gc0, gc_stats(srv.port)),
-             "reports": reports}
+             "reports": reports, "loop_lag": loop_lag}
         print(f"  launch ({tag}): {L['fired']:,}/{L['clients']:,} fired, skew p99 {L['skew_ms']['p99']:.2f} max"
               f" {L['skew_ms']['max']:.2f} ms; PointClient lag p99 {L['lag_ms']['p99']:.1f} ms; press → answer"
               f" {answer_ms:.0f} ms, fan-out {fanout_ms:.1f} ms; console max gap {L['console']['max_gap_s']:.2f} s;"
@@ -503,7 +514,8 @@ class Run:
                 self.console.task.cancel()
             if getattr(self, "ld", None) and self.ld.proc and self.ld.proc.poll() is None:
                 # the collector's pauses over the whole run (the morning), bucket by bucket
-                self.out["gc_metrics"] = {k: v for k, v in scrape(self.ld.port).items() if k.startswith("launchday_gc_")}
+                self.out["gc_metrics"] = {k: v for k, v in scrape(self.ld.port).items()
+                                          if k.startswith(("launchday_gc_", "launchday_loop_"))}
             if getattr(self, "ld", None):
                 self.out["server_cpu_total_s"] = cpu_s(self.ld.pid) if self.ld.proc and self.ld.proc.poll() is None \
                     else self.out.get("server_cpu_total_s")

@@ -10,7 +10,18 @@ from pathlib import Path
 import structlog
 from aiohttp import web
 
-from server.io import ceremony, firing, gcpolicy, links, pages, reports, rest, ws_console, ws_point
+from server.io import (
+    ceremony,
+    firing,
+    gcpolicy,
+    links,
+    looplag,
+    pages,
+    reports,
+    rest,
+    ws_console,
+    ws_point,
+)
 from server.io.auth import STORE_KEY, errors_middleware
 from server.io.hub import CLOSE_GOING_AWAY
 from server.io.journal_sqlite import SqliteJournal
@@ -52,8 +63,10 @@ def create_app(data_dir: str | Path, token: str | None = None) -> web.Applicatio
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await gcpolicy.open_store(store)  # then the loaded state is frozen: full collections skip it
+        lag = looplag.start()  # /metrics: how late the loop answers, and how much of it was our own work
         log.info("store_opened", events=len(store.events), data=str(data))
         yield
+        await looplag.stop(lag)
         await gcpolicy.stop(store)
         await firing.close_all()
         await store.close()
