@@ -41,13 +41,14 @@ cycles. Measured (1,000 connections opened, frozen and closed, in-process,
 ``gc.DEBUG_SAVEALL``): 34 objects and about 6.7 KB (shallow sizes) per closed
 connection stay behind. So: **refreeze** (``gc.unfreeze(); gc.collect();
 gc.freeze()``) once ``REFREEZE_CLOSED`` connections have closed since the
-last refreeze (at most ~35 MB held) or when asked to (a deleted point or a
-rotated token closes its sockets: ``request_refreeze``), and only at a quiet
-moment: no launch armed, counting down, or fired less than ``QUIET_AFTER_FIRE_S``
-ago in any event, and the number of sockets stable for ``SETTLE_S``. A
-refreeze is the one full collection the policy allows: it walks everything
-(0.3–1.2 s at 10,000 connections here), when no ceremony moment depends on
-the loop.
+last refreeze (~35 MB held) or when asked to (a deleted point closes its
+sockets: ``request_refreeze``), and only at a quiet moment: no launch armed,
+counting down, or fired less than ``QUIET_AFTER_FIRE_S`` ago in any event,
+the number of sockets stable for ``SETTLE_S``, and **few sockets open** (at
+most ``REFREEZE_IDLE`` of the peak): a refreeze walks everything, and with
+10,000 sockets open it took 1.6 s of CPU (measured in the bench), which
+nobody connected should wait for. Only past ``REFREEZE_CLOSED_MAX`` closed
+sockets (~335 MB held) does it run with everyone connected, at a quiet moment.
 
 Thresholds are left at Python's defaults: with the old generation frozen,
 young collections walk only what was allocated since, and the automatic
@@ -83,6 +84,8 @@ SETTLE_MIN = 50
 GROW_STEP = 500
 SLOW_PAUSE_S = 0.02
 REFREEZE_CLOSED = 5_000
+REFREEZE_IDLE = 0.05  # "few sockets open": at most this share of the peak (and at least 100)
+REFREEZE_CLOSED_MAX = 50_000  # past this, refreeze at the next quiet moment even with everyone connected
 QUIET_AFTER_FIRE_S = 60.0
 GC_OFF_AFTER_FIRE_S = 15.0  # the firing reports arrive within ~5 s of the moment
 GC_OFF_MAX_S = 600.0
@@ -141,6 +144,7 @@ class GcPolicy:
         self.closed_since_refreeze = 0
         self._conns_frozen = 0  # sockets open at the last freeze
         self._conns_seen = 0
+        self._peak = 0  # most sockets open at once since the last refreeze
         self._changed_at = time.monotonic()
         self._slow_pause = False
         self._gen2_started: float | None = None
@@ -251,10 +255,14 @@ class GcPolicy:
                 self.closed_since_refreeze += self._conns_seen - conns
             self._conns_seen = conns
             self._changed_at = time.monotonic()
+        self._peak = max(self._peak, conns)
         if self.closed_since_refreeze >= self.refreeze_closed and self.refreeze_wanted is None:
             self.refreeze_wanted = "connections closed"
-        if self.refreeze_wanted is not None and self.quiet():
+        few = conns <= max(100, REFREEZE_IDLE * self._peak)
+        if self.refreeze_wanted is not None and self.quiet() and (
+                few or self.closed_since_refreeze >= REFREEZE_CLOSED_MAX):
             self.refreeze(self.refreeze_wanted)
+            self._peak = conns
             return
         moved = abs(conns - self._conns_frozen)
         settled = time.monotonic() - self._changed_at >= self.settle_s

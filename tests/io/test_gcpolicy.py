@@ -94,3 +94,29 @@ async def test_no_collection_and_no_refreeze_in_a_launch_window(server) -> None:
     assert gc.isenabled() and p.held_windows == 1
     p.step()
     assert p.refreezes == 1 and p.refreeze_wanted is None
+
+
+async def test_refreeze_waits_for_few_sockets_open(server, monkeypatch) -> None:
+    """A refreeze walks every object: not while thousands of sockets are open
+    (it took 1.6 s of CPU at 10,000), unless frozen garbage passes the cap."""
+    p = policy(server)
+    p._task.cancel()  # type: ignore[union-attr]  # stepped by hand here
+    p.settle_s = 0.0
+    open_now = [10_000]
+    monkeypatch.setattr(gcpolicy, "connections", lambda store: open_now[0])
+    p.step()
+    open_now[0] = 4_000  # 6,000 closed: past REFREEZE_CLOSED, but 4,000 still open
+    p.step()
+    p.step()
+    assert p.refreeze_wanted == "connections closed" and p.refreezes == 0
+    open_now[0] = 300  # 3 % of the peak: few enough
+    p.step()
+    p.step()
+    assert p.refreezes == 1 and p.closed_since_refreeze == 0
+    monkeypatch.setattr(gcpolicy, "REFREEZE_CLOSED_MAX", 6_000)
+    open_now[0] = 10_000
+    p.step()
+    open_now[0] = 3_500  # 6,500 closed, past a (lowered) cap: refreezes with many still open
+    p.step()
+    p.step()
+    assert p.refreezes == 2
