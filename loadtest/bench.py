@@ -515,7 +515,7 @@ class Run:
             if getattr(self, "ld", None) and self.ld.proc and self.ld.proc.poll() is None:
                 # the collector's pauses over the whole run (the morning), bucket by bucket
                 self.out["gc_metrics"] = {k: v for k, v in scrape(self.ld.port).items()
-                                          if k.startswith(("launchday_gc_", "launchday_loop_"))}
+                                          if k.startswith(("launchday_gc_", "launchday_loop_", "launchday_journal_"))}
             if getattr(self, "ld", None):
                 self.out["server_cpu_total_s"] = cpu_s(self.ld.pid) if self.ld.proc and self.ld.proc.poll() is None \
                     else self.out.get("server_cpu_total_s")
