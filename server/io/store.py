@@ -39,6 +39,10 @@ class Store:
         self.admin_token = admin_token
         self.events: dict[str, EventRuntime] = {}
         self.org = orgs.OrgState()
+        # Last use of each organizer token (id -> server ms), for the console's
+        # list. In memory and per process: not journaled (a use is not a fact),
+        # lost at a restart, and with several processes each knows its own.
+        self.last_used: dict[str, float] = {}
         self._org_task: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
@@ -105,9 +109,11 @@ class Store:
             return None
         if hmac.compare_digest(token.encode(), self.admin_token.encode()):
             return ("admin", "admin")
-        found = self.org.by_hash.get(orgs.token_hash(token))
+        digest = orgs.token_hash(token)
+        found = self.org.by_hash.get(digest)
         if found is None or found.revoked:
             return None
+        self.last_used[digest[:12]] = now_ms()
         return (found.name, found.role)
 
     def point_by_token(self, token: str) -> tuple[EventRuntime, str] | None:
