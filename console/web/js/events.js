@@ -17,17 +17,18 @@ function zoneOffsetMin(ms, tz) {
   return Math.round((asUtc - Math.floor(ms / 1000) * 1000) / 60000);
 }
 
-/** "2025-05-08T08:00" read in `tz` → "2025-05-08T08:00:00+07:00". */
+/** "2025-05-08T08:00[:ss]" read in `tz` → "2025-05-08T08:00:00+07:00". */
 export function localToIso(local, tz) {
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(local || '');
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(local || '');
   if (!m) return local;
-  const guess = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]);
+  const sec = m[6] || '00';
+  const guess = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +sec);
   let off = zoneOffsetMin(guess, tz);
   off = zoneOffsetMin(guess - off * 60000, tz); // across a DST change, the offset at the instant itself
   const sign = off < 0 ? '-' : '+';
   const abs = Math.abs(off);
   const pad = (n) => String(n).padStart(2, '0');
-  return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:00${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+  return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${sec}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
 }
 
 /** An ISO time → "YYYY-MM-DDTHH:MM" in `tz` (for a datetime-local field). */
@@ -46,14 +47,22 @@ function shown(iso, tz) {
     day: '2-digit', month: '2-digit', year: 'numeric', hour12: false}).format(ms);
 }
 
+class ZoneError extends Error {}
+
 function formBody(form) {
   const data = Object.fromEntries(new FormData(form));
   const tz = (data.timezone || 'Asia/Ho_Chi_Minh').trim();
+  try {
+    new Intl.DateTimeFormat('en', {timeZone: tz}); // eslint-disable-line no-new
+  } catch {
+    throw new ZoneError(t('events.bad_tz', {tz}));
+  }
   return {name: data.name, timezone: tz, starts_at: localToIso(data.starts_at, tz),
     report_deadline: localToIso(data.report_deadline, tz)};
 }
 
 function errorText(err) {
+  if (err instanceof ZoneError) return err.message;
   const d = Array.isArray(err.details) ? err.details.map((x) => x.field).filter(Boolean) : [];
   return d.length ? `${err.message} (${d.map((f) => t(`events.${{starts_at: 'starts', report_deadline: 'deadline',
     timezone: 'tz', name: 'name'}[f] || f}`)).join(', ')})` : err.message;
