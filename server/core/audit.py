@@ -35,6 +35,7 @@ _FIELD_EN = {"name": "name", "level": "level", "parent": "parent", "chair": "cha
 _POINT_FIELDS = tuple(_FIELD_VI)
 _EVENT_VI = {"name": "tên", "starts_at": "giờ khai mạc", "report_deadline": "hạn chốt báo cáo",
              "timezone": "múi giờ"}
+_ROLE_VI = {"admin": "quản trị", "operator": "điều hành", "viewer": "chỉ xem"}
 _EVENT_EN = {"name": "name", "starts_at": "start", "report_deadline": "report deadline", "timezone": "time zone"}
 _AGENDA_VI = {"start": "Bắt đầu chương trình", "next": "Chuyển sang mục tiếp theo", "prev": "Quay lại mục trước",
               "pause": "Tạm dừng chương trình", "resume": "Tiếp tục chương trình",
@@ -163,7 +164,7 @@ def summarize(fact: Any, before: dict[str, Any] | None = None) -> tuple[str, str
         who = _quote(fact.name) if fact.name else fact.keyholder_id
         return f"Thu hồi liên kết người bấm nút {who}", f"Revoked the key holder {who}"
     if isinstance(fact, f.OrganizerTokenIssued):
-        return (f"Cấp mã truy cập cho {_quote(fact.name)} ({fact.role})",
+        return (f"Cấp mã truy cập cho {_quote(fact.name)} ({_ROLE_VI.get(fact.role, fact.role)})",
                 f"Issued an access token to {_quote(fact.name)} ({fact.role})")
     if isinstance(fact, f.OrganizerTokenRevoked):
         return f"Thu hồi mã truy cập {fact.token_hash[:12]}", f"Revoked the access token {fact.token_hash[:12]}"
