@@ -366,8 +366,16 @@ async def test_event_list_edit_locked_programme_and_revocations(browser, server,
         await expect(page.locator("#event-edit-error")).to_contain_text("Múi giờ")
         await page.click("#event-edit button[value=cancel]")
 
-        # The programme is locked while it runs.
+        # A pasted table with mistakes is refused row by row, and nothing is taken.
         await page.click("nav a[data-view=programme]")
+        await page.fill("#prog-paste", "Khai mạc\tMC\t\tnăm\n\tMC\t\t5\nPhát biểu\tChủ tịch\tSao Hỏa\t10")
+        await page.click("#prog-paste-apply")
+        await expect(page.locator("#prog-paste-errors li")).to_have_text([
+            "Dòng 1: số phút “năm” không hợp lệ.", "Dòng 2: thiếu nội dung.",
+            "Dòng 3: không tìm thấy điểm cầu “Sao Hỏa”."])
+        await expect(page.locator("#prog-table tbody tr")).to_have_count(0)
+
+        # The programme is locked while it runs.
         await page.click("#prog-add")
         await page.locator("#prog-table tbody tr input[name=title]").fill("Khai mạc")
         await page.click("#prog-save")

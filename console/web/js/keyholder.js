@@ -18,6 +18,8 @@ const VI = {
   keys: 'Đã bấm {n}/{of}: {names}', online: 'Đã kết nối', offline: 'Mất kết nối — đang thử lại',
   connecting: 'Đang kết nối…', synced: 'Đồng hồ ±{b} ms', not_synced: 'Đang đồng bộ đồng hồ',
   error: 'Không bấm được: {msg}', lang: 'English',
+  launch_not_armed: 'nghi thức chưa được kích hoạt.', key_already_pressed: 'bạn đã bấm rồi.',
+  launch_countdown: 'đồng hồ đã bắt đầu đếm ngược.', launch_already_fired: 'đã phát động rồi.',
 };
 const EN = {
   title: 'Launch key', holder: 'Key holder: {name}', loading: 'Loading…',
@@ -30,6 +32,8 @@ const EN = {
   keys: 'Pressed {n}/{of}: {names}', online: 'Connected', offline: 'Disconnected — retrying',
   connecting: 'Connecting…', synced: 'Clock ±{b} ms', not_synced: 'Syncing the clock',
   error: 'Could not press: {msg}', lang: 'Tiếng Việt',
+  launch_not_armed: 'the launch is not armed.', key_already_pressed: 'you have already pressed.',
+  launch_countdown: 'the countdown has started.', launch_already_fired: 'it has already fired.',
 };
 let lang = localStorage.getItem('launchday.lang') === 'en' ? 'en' : 'vi';
 const t = (key, params) => ((lang === 'en' ? EN : VI)[key] || key).replace(/\{(\w+)\}/g, (_, k) => String(params?.[k] ?? ''));
@@ -56,6 +60,7 @@ function render() {
     document.body.dataset.state = 'invalid';
     setText($('kh-event'), t('title'));
     setText($('kh-state'), t('invalid'));
+    for (const id of ['kh-digits', 'kh-keys', 'kh-hint', 'kh-error']) setText($(id), '');
     $('kh-press').hidden = true;
     return;
   }
@@ -103,7 +108,11 @@ async function press() {
     const resp = await fetch('/api/keyholder/press', {method: 'POST', headers: auth, credentials: 'omit'});
     const data = await resp.json().catch(() => ({}));
     if (resp.status === 401) m.invalid = true;
-    else if (!resp.ok) m.error = t('error', {msg: data.error ? data.error.message : resp.status});
+    else if (!resp.ok) {
+      const code = data.error && data.error.code;
+      const known = code && (lang === 'en' ? EN : VI)[code];
+      m.error = t('error', {msg: known || (data.error ? data.error.message : resp.status)});
+    }
     else launcher.update(data);
   } catch (err) {
     m.error = t('error', {msg: err.message});
@@ -177,6 +186,15 @@ async function main() {
   launcher.update(m.me.launch);
   render();
   connect();
+  // A revoked link stops at once on the server; the page learns it here (or on
+  // its next press) and says so. A handful of key holders: the polling is cheap.
+  setInterval(async () => {
+    const again = await fetch('/api/keyholder', {headers: auth, credentials: 'omit'}).catch(() => null);
+    if (again && again.status === 401 && !m.invalid) {
+      m.invalid = true;
+      render();
+    }
+  }, 15_000);
 }
 
 main();

@@ -268,7 +268,7 @@ export class Programme {
       if (cells.every((c) => !c)) return;
       const [title = '', speaker = '', where = '', minutes = ''] = cells;
       const seconds = parseMinutes(minutes);
-      if (k === 0 && seconds === null) return; // a header row
+      if (k === 0 && seconds === null && /phut|min|thoi/.test(fold(minutes))) return; // a header row ("Phút")
       if (!title) errors.push(t('prog.err_title', {row: n}));
       if (seconds === null) errors.push(t('prog.err_minutes', {row: n, v: minutes}));
       const loc = this.resolveLocation(where);
