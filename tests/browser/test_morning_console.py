@@ -395,9 +395,15 @@ async def test_event_list_edit_locked_programme_and_revocations(browser, server,
         await expect(page.locator("#secret-dialog[open] #secret-link")).to_have_attribute("href", re.compile("/k/"))
         link = await page.get_attribute("#secret-link", "href") or ""
         await page.click("#secret-dialog button[value=ok]")
-        holder = await context.new_page()
+        phone_context, holder = await new_page(browser, PHONE)
         await holder.goto(link)
         await expect(holder.locator("#kh-name")).to_have_text("Người bấm nút: Chủ tịch UBND tỉnh")
+        await expect(holder.locator("#kh-state")).to_have_text("Chưa đến lúc bấm nút")
+        assert await holder.evaluate("document.documentElement.scrollWidth") == 360
+        await holder.click("#kh-lang")  # English on the toggle
+        await expect(holder.locator("#kh-name")).to_have_text("Key holder: Chủ tịch UBND tỉnh")
+        await expect(holder.locator("#kh-state")).to_have_text("Not yet time to press")
+        await holder.click("#kh-lang")
         await page.locator("#kh-table tbody tr button[data-action=revoke]").click()
         await expect(page.locator("#kh-table tbody tr")).to_contain_text("Đã thu hồi")
         response = await holder.goto(link)
@@ -419,7 +425,8 @@ async def test_event_list_edit_locked_programme_and_revocations(browser, server,
                 "Liên kết đăng nhập không đúng hoặc đã bị thu hồi.")
         finally:
             await tablet_context.close()
-        assert page.errors == []  # type: ignore[attr-defined]
+        assert page.errors == [] and holder.errors == []  # type: ignore[attr-defined]
+        await phone_context.close()
     finally:
         await context.close()
 
