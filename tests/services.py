@@ -199,22 +199,30 @@ class _Program:
 class RedisServer(_Program):
     """``redis-server`` with AOF on, no RDB, in ``dir`` (restart keeps the AOF).
 
-    ``replicaof=(host, port)`` makes it a replica of another RedisServer."""
+    ``replicaof=(host, port)`` makes it a replica of another RedisServer.
+    ``conf=PATH`` runs that config file instead (a deployment's own), with
+    only the port, bind address and directory overridden for the test."""
 
     name = "redis"
 
     def __init__(self, dir: Path, port: int | None = None, appendfsync: str = "always",
-                 extra_args: Sequence[str] = (), replicaof: tuple[str, int] | None = None) -> None:
+                 extra_args: Sequence[str] = (), replicaof: tuple[str, int] | None = None,
+                 conf: Path | None = None) -> None:
         super().__init__(dir, port)
         self.appendfsync = appendfsync
         self.extra_args = list(extra_args)
         self.replicaof = replicaof
+        self.conf = conf
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def argv(self) -> list[str]:
+        if self.conf is not None:
+            return [shutil.which("redis-server") or "redis-server", str(self.conf),
+                    "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir),
+                    "--daemonize", "no", *self.extra_args]
         args = [shutil.which("redis-server") or "redis-server",
                 "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir),
                 "--appendonly", "yes", "--appendfsync", self.appendfsync, "--save", "",
@@ -371,7 +379,7 @@ class Nginx(_Program):
         return super().tail(chars) + f"\n--- nginx error.log:\n{extra}"
 
 
-_PATH_DIRECTIVES = ("pid", "error_log", "access_log", "user", "client_body_temp_path",
+_PATH_DIRECTIVES = ("pid", "error_log", "user", "client_body_temp_path",
                     "proxy_temp_path", "fastcgi_temp_path", "uwsgi_temp_path", "scgi_temp_path")
 
 
@@ -379,6 +387,8 @@ def rewrite_nginx_conf(text: str, dir: Path, listen_port: int, upstream_ports: S
     """The repo's nginx config with listen port, upstreams and file paths made the test's."""
     for d in _PATH_DIRECTIVES:
         text = re.sub(rf"(?m)^\s*{d}\s[^;]*;[^\n]*\n", "", text)
+    # access_log keeps its format (e.g. one that names the upstream), in ``dir``.
+    text, logs = re.subn(r"(?m)^(\s*access_log\s+)\S+?(\s[^;]*)?;", rf"\g<1>{dir}/access.log\2;", text)
     text = re.sub(r"(?m)^(\s*)listen\s[^;]*;", rf"\g<1>listen 127.0.0.1:{listen_port};", text)
 
     def upstream(m: re.Match[str]) -> str:
@@ -401,8 +411,8 @@ def rewrite_nginx_conf(text: str, dir: Path, listen_port: int, upstream_ports: S
     paths = f"{user}pid {dir}/nginx.pid;\nerror_log {dir}/error.log info;\n"
     temps = "".join(f"    {t}_temp_path {dir}/{t}_temp;\n"
                     for t in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    text, n = re.subn(r"(?m)^(\s*http\s*\{)", rf"\1\n    access_log {dir}/access.log;\n{temps}",
-                      text, count=1)
+    access = "" if logs else f"    access_log {dir}/access.log;\n"
+    text, n = re.subn(r"(?m)^(\s*http\s*\{)", rf"\1\n{access}{temps}", text, count=1)
     if n != 1:
         raise ValueError("the nginx config has no http block")
     return paths + text
