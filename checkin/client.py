@@ -62,6 +62,11 @@ TOKEN_CLOSE_CODES = frozenset({4401, 4403})
 TOKEN_HTTP_STATUSES = frozenset({401, 403})
 #: Errors that mean "nothing was applied, send it again" (docs/protocol.md#errors).
 RETRYABLE = frozenset({"conflict", "seq_conflict"})
+#: Errors that say "not now": the message was not acknowledged and is kept
+#: until it is, however long that takes, resent after ``retry_after_ms``
+#: (docs/protocol.md#errors). ``unavailable``: the server could not make it
+#: durable (its journal or Redis is away).
+RETRY_LATER = frozenset({"unavailable", "rate_limited"})
 MAX_RETRIES = 5
 RETRY_DELAY_S = 0.05
 #: ``launch.fired`` goes out at a uniformly random time this long after the
@@ -616,6 +621,16 @@ class PointClient:
 
     def _on_answer(self, frame: dict[str, Any], error: ServerError | None) -> None:
         entry_id = frame.get("id")
+        if error is not None and error.code in RETRY_LATER and isinstance(entry_id, str):
+            entry = self._outbox.get(entry_id)
+            if entry is not None:
+                entry.sent_gen = -1
+                wait_ms = frame.get("retry_after_ms")
+                wait_s = (float(wait_ms) / 1000.0 if isinstance(wait_ms, (int, float)) and wait_ms > 0
+                          else RETRY_DELAY_S)
+                asyncio.get_running_loop().call_later(
+                    wait_s * (1.0 + 0.5 * self._rng.random()), self._wake_writer.set)
+                return
         if error is not None and error.code in RETRYABLE and isinstance(entry_id, str):
             entry = self._outbox.get(entry_id)
             if entry is not None and entry.retries < MAX_RETRIES:

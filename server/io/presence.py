@@ -116,6 +116,7 @@ class RedisPresence:
                 # if this process is the one that is gone.
                 log.debug("presence_unavailable", error=repr(exc))
                 last_beat = 0.0
+                self._written.clear()  # rewrite every entry once Redis is back (a new primary)
             await asyncio.sleep(POLL_S)
 
     # -- this process's points -----------------------------------------------------
@@ -132,18 +133,24 @@ class RedisPresence:
         queued = False
         expires = time.time() * 1000 + TTL_S * 1000
         for rt in events:
-            rewrite = now - self._written.get(rt.id, 0.0) >= REWRITE_S
+            rewrite = rt.id not in self._written or now - self._written[rt.id] >= REWRITE_S
             if rt.id in self._dirty or rewrite:
                 pipe.hset(keys.presence(rt.id), self.proc_id, self._mine(rt))
                 pipe.incr(keys.presence_version(rt.id))
-                self._written[rt.id] = now
                 queued = True
             if beat or rewrite or rt.id in self._dirty:
                 pipe.zadd(keys.presence_expiry(rt.id), {self.proc_id: expires})
                 queued = True
-        self._dirty.clear()
+        dirty, self._dirty = self._dirty, set()
         if queued:
-            await pipe.execute()
+            try:
+                await pipe.execute()
+            except BaseException:
+                self._dirty |= dirty  # written again on the next try
+                raise
+        for rt in events:
+            if rt.id in dirty or rt.id not in self._written or now - self._written[rt.id] >= REWRITE_S:
+                self._written[rt.id] = now
 
     # -- the others' points --------------------------------------------------------
 
