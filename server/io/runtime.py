@@ -240,7 +240,12 @@ class EventRuntime:
 
 
 # Other modules add fields: to every delta (launch telemetry), and to the
-# welcome and snapshot frames (agenda, launch).
+# welcome and snapshot frames (agenda, launch). These, like the ``@effect``
+# hooks, are filled when server/io/ceremony.py and reports.py are imported,
+# which server/io/app.py always does: every serving process has all of them.
+# They shape what this process sends to its own sockets only; what is folded
+# (and so what every process agrees on) is the explicit table in
+# server/core/fold.py.
 DELTA_EXTRAS: dict[str, Callable[[EventRuntime], Any]] = {}
 VIEWS: dict[str, Callable[[EventRuntime], Any]] = {}
 # Called when a runtime starts (after a restart: re-arm timers from the state).
