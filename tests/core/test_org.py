@@ -138,7 +138,7 @@ def test_apply_org_ignores_unknown_hashes_and_refuses_other_facts() -> None:
     assert state.seq == 2
     assert [o.revoked for o in state.by_hash.values()] == [False]
     # A fact the organizers' fold does not know stops it, loudly, unapplied.
-    with pytest.raises(ValueError, match="notice.sent"):
+    with pytest.raises(ValueError, match=r"notice\.sent"):
         org.apply_org(state, f.NoticeSent(at_ms=NOW, text="x"), 3)
     assert state.seq == 2
 
