@@ -277,3 +277,42 @@ async def test_sentinel_failover_loses_nothing_acknowledged(tmp_path: Path) -> N
 
 async def _counts_are(api: Api, eid: str, want: tuple[int, int, int, int]) -> bool:
     return counts(await api.totals(eid)) == want
+
+
+DEAD_OFFLINE_S = 10.0 if STRICT_TIMING else 15.0
+
+
+@pytest.mark.timeout(180)
+async def test_presence_is_global_and_a_dead_process_points_go_offline(cluster: Cluster) -> None:
+    a, b, _ = cluster.apis
+    eid, tokens = await setup_event(a)
+    n = 40
+    async with aiohttp.ClientSession() as s:
+        # Bare sockets that never reconnect: what a dead process leaves behind.
+        sockets = [await s.ws_connect(f"{cluster.procs[0].ws_url}/ws/point?token={t}") for t in tokens[:n]]
+        for ws in sockets:
+            assert (await ws.receive_json())["type"] == "welcome"
+        await sockets[0].send_json({"type": "time.sync", "offset_ms": -3.25, "rtt_ms": 42.0})
+
+        async def seen_on_b() -> bool:
+            t = await b.totals(eid)
+            first = [p for p in await b.points(eid, q=codes[0]) if p["code"] == codes[0]]
+            return bool(t["online"] == n and first and first[0]["rtt_ms"] == 42.0)
+
+        codes = [p["code"] for p in await a.points(eid)][:1]
+        # The pre-flight board on B shows A's point online with A's clock figures.
+        await wait_until(seen_on_b, 10, "A's points online on B, with their clock figures")
+        first = next(p for p in await b.points(eid, q=codes[0]) if p["code"] == codes[0])
+        assert first["online"] and first["offset_ms"] == -3.25
+        await asyncio.to_thread(cluster.procs[0].kill)
+        killed = time.monotonic()
+        await wait_until(lambda: online_is(b, eid, 0), DEAD_OFFLINE_S + 5, "A's points offline on B")
+        took = time.monotonic() - killed
+        print(f"\na dead process's {n} points offline on the others {took:.1f} s after kill -9")
+        assert took <= DEAD_OFFLINE_S
+        for ws in sockets:
+            await ws.close()
+
+
+async def online_is(api: Api, eid: str, n: int) -> bool:
+    return bool((await api.totals(eid))["online"] == n)
