@@ -138,3 +138,13 @@ def test_nginx_proxies_to_a_launchday_process(tmp_path: Path) -> None:
         with urlopen(nginx.url + "/healthz", timeout=5) as r:
             assert r.status == 200
         assert nginx.port != backend.port
+
+
+def test_start_without_waiting_then_wait_ready(tmp_path: Path) -> None:
+    p = LaunchdayProcess(tmp_path / "data").start(wait=False)
+    try:
+        assert p.running
+        p.wait_ready()
+        assert p.healthz() == 200
+    finally:
+        p.kill()
