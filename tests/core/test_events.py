@@ -9,7 +9,8 @@ import pytest
 from server.core import facts as f
 from server.core.errors import BadRequest
 from server.core.events import decide_create_event, event_view, instant_ms
-from server.core.state import apply, fold_facts, new_state
+from server.core.fold import apply, fold_facts
+from server.core.state import new_state
 
 from .conftest import ADMIN, NOW
 

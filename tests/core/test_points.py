@@ -13,7 +13,8 @@ import pytest
 from server.core import facts as f
 from server.core import points as pts
 from server.core.errors import BadRequest, Conflict, LaunchdayError, NotFound
-from server.core.state import EventState, apply, snapshot
+from server.core.fold import apply, snapshot
+from server.core.state import EventState
 
 from .conftest import ADMIN, NOW, TH_TABLE, TH_TREE, Journal, roundtrip, totals_of
 
