@@ -1,18 +1,14 @@
-"""deploy/nginx.conf in front of three real ``launchday serve`` processes,
-run by Debian's nginx (the config rewritten only for ports and paths, see
-tests/services.py).
-
-The three processes serve the same event: the first creates it, and the
-other two start from a copy of its data directory (each then keeps its own
-embedded journal).
+"""deploy/nginx.conf in front of three real ``launchday serve --redis``
+processes on one test Redis, run by Debian's nginx (the config rewritten only
+for ports and paths, see tests/services.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
-import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +19,7 @@ from websockets.asyncio.client import connect as ws_connect
 
 from checkin.client import PointClient
 from server.io.ws_point import HEARTBEAT_S
-from tests.services import LaunchdayProcess, Nginx
+from tests.services import LaunchdayProcess, Nginx, RedisServer
 from tests.utils import ROOT, Api, timeout, tree_csv, wait_until
 
 CONF = ROOT / "deploy" / "nginx.conf"
@@ -124,24 +120,22 @@ class Cluster:
 
 @pytest.fixture
 async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
-    first = LaunchdayProcess(tmp_path / "d0")
-    async with first, aiohttp.ClientSession() as s:
-        api = Api(first.url, s)
-        eid = await api.event()
-        await api.import_csv(eid, tree_csv(1, 2, 0)[0])
-        tokens = [p["token"] for p in await api.points(eid)]
-    for i in (1, 2):
-        shutil.copytree(tmp_path / "d0", tmp_path / f"d{i}")
-    backends = [first] + [LaunchdayProcess(tmp_path / f"d{i}") for i in (1, 2)]
-    for b in backends:
-        await b.astart()
+    redis = await RedisServer(tmp_path / "redis").astart()
+    backends = [LaunchdayProcess(tmp_path / f"d{i}", redis_url=redis.url) for i in range(3)]
     try:
+        for b in backends:
+            await b.astart()
         async with Nginx(CONF, tmp_path / "nginx", upstream_ports=[b.port for b in backends]) as nginx, \
                 aiohttp.ClientSession() as session:
+            api = Api(nginx.url, session)
+            eid = await api.event()
+            await api.import_csv(eid, tree_csv(1, 2, 0)[0])
+            tokens = [p["token"] for p in await api.points(eid)]
             yield Cluster(nginx, backends, eid, tokens, session)
     finally:
         for b in backends:
             b.kill()
+        redis.kill()
 
 
 async def test_rest_and_a_point_socket_through_nginx(cluster: Cluster) -> None:
@@ -159,10 +153,19 @@ async def test_rest_and_a_point_socket_through_nginx(cluster: Cluster) -> None:
         assert pong["type"] == "time.pong" and pong["t0"] == 1.0
         # ... and WebSocket control frames (what the heartbeat is made of).
         await asyncio.wait_for(await ws.ping(), timeout(10))
-        # A check-in through nginx is acknowledged.
+        # A check-in through nginx is acknowledged...
         await ws.send(json.dumps({"type": "checkin", "id": "nginx-1", "attendees": 40}))
         ack = json.loads(await asyncio.wait_for(ws.recv(), timeout(10)))
         assert ack == {**ack, "type": "ack", "id": "nginx-1"}
+    # ... and every process, asked directly, counts it (one journal).
+    for b in cluster.backends:
+        api = Api(b.url, cluster.session)
+        await wait_until(lambda api=api: _attendees(api, cluster.eid, 40), 5,
+                         f"the check-in on the process at {b.url}")
+
+
+async def _attendees(api: Api, eid: str, n: int) -> bool:
+    return bool((await api.totals(eid))["attendees"] == n)
 
 
 async def test_killing_a_backend_moves_rest_and_points_to_the_others(cluster: Cluster) -> None:
@@ -186,8 +189,13 @@ async def test_killing_a_backend_moves_rest_and_points_to_the_others(cluster: Cl
         await wait_until(lambda: all(c.connected for c in clients) and
                          sum(len(c.connect_times) for c in clients) == 4, 20,
                          "the dead process's point to reconnect")
-        ack = await asyncio.wait_for(clients[0].checkin(3), timeout(20))
-        assert ack["type"] == "ack"
+        for i, c in enumerate(clients):
+            ack = await asyncio.wait_for(c.checkin(10 + i), timeout(20))
+            assert ack["type"] == "ack"
+        for b in cluster.backends[1:]:
+            api = Api(b.url, cluster.session)
+            await wait_until(lambda api=api: _attendees(api, cluster.eid, 33), 5,
+                             f"the three check-ins on the process at {b.url}")
     finally:
         for c in clients:
             await c.stop()
@@ -195,15 +203,23 @@ async def test_killing_a_backend_moves_rest_and_points_to_the_others(cluster: Cl
 
 @pytest.mark.slow
 @pytest.mark.timeout(200)
-async def test_a_quiet_point_socket_outlives_nginx_default_timeout(cluster: Cluster) -> None:
-    """Seventy seconds of no frames from the client: the server's heartbeat
-    keeps the tunnel alive and the repo's timeouts leave it open."""
+async def test_the_heartbeat_flows_through_nginx_past_its_default_timeout(cluster: Cluster) -> None:
+    """No frame from the client for 70 s, only the answers to the server's
+    heartbeat pings: each ping crosses nginx, and the tunnel outlives nginx's
+    default 60 s read timeout."""
     url = f"{cluster.nginx.ws_url}/ws/point?token={cluster.tokens[0]}"
-    async with ws_connect(url, ping_interval=None, compression=None) as ws:
-        assert json.loads(await ws.recv())["type"] == "welcome"
-        # The subject is a duration, not a condition: stay silent past nginx's
-        # default 60 s read timeout (the server's heartbeat pings flow meanwhile).
-        await asyncio.sleep(NGINX_DEFAULT_READ_TIMEOUT_S + 10)
-        await ws.send(json.dumps({"type": "time.ping", "t0": 2.0}))
-        pong = json.loads(await asyncio.wait_for(ws.recv(), timeout(10)))
+    pings = 0
+    loop = asyncio.get_running_loop()
+    async with cluster.session.ws_connect(url, autoping=False) as ws:
+        assert json.loads((await ws.receive(timeout(10))).data)["type"] == "welcome"
+        quiet_until = loop.time() + NGINX_DEFAULT_READ_TIMEOUT_S + 10
+        while (left := quiet_until - loop.time()) > 0:
+            with contextlib.suppress(TimeoutError):
+                msg = await ws.receive(timeout=left)
+                assert msg.type == aiohttp.WSMsgType.PING, msg
+                pings += 1
+                await ws.pong(msg.data)
+        assert pings >= int((NGINX_DEFAULT_READ_TIMEOUT_S + 10) // HEARTBEAT_S) - 1
+        await ws.send_str(json.dumps({"type": "time.ping", "t0": 2.0}))
+        pong = json.loads((await ws.receive(timeout(10))).data)
         assert pong["type"] == "time.pong"
