@@ -78,6 +78,7 @@ def test_upstream_balances_and_checks_health() -> None:
     text = CONF.read_text()
     up = _block(text, "upstream launchday")
     assert re.search(r"(?m)^\s*least_conn;", up)
+    assert _directives(up, "zone")  # connection counts and failures shared by all workers
     servers = _directives(up, "server")
     assert len(servers) == 3
     for server in servers:
@@ -128,14 +129,29 @@ async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
         async with Nginx(CONF, tmp_path / "nginx", upstream_ports=[b.port for b in backends]) as nginx, \
                 aiohttp.ClientSession() as session:
             api = Api(nginx.url, session)
+            direct = [Api(b.url, session) for b in backends]
+            csv, n = tree_csv(1, 2, 0)
+            # Each process learns of the event and the points from its tail of
+            # the shared journal, a moment after the one that wrote them; the
+            # next request may land on any process, so wait for all of them.
             eid = await api.event()
-            await api.import_csv(eid, tree_csv(1, 2, 0)[0])
+            await wait_until(lambda: _all_know(direct, eid), 10, "every process to know the event")
+            await api.import_csv(eid, csv)
+            await wait_until(lambda: _all_know(direct, eid, n), 10, "every process to know the points")
             tokens = [p["token"] for p in await api.points(eid)]
             yield Cluster(nginx, backends, eid, tokens, session)
     finally:
         for b in backends:
             b.kill()
         redis.kill()
+
+
+async def _all_know(apis: list[Api], eid: str, points: int = 0) -> bool:
+    for api in apis:
+        status, body = await api.call("GET", f"/api/events/{eid}/totals")
+        if status != 200 or body["points"] != points:
+            return False
+    return True
 
 
 async def test_rest_and_a_point_socket_through_nginx(cluster: Cluster) -> None:
