@@ -66,6 +66,16 @@ REPLICA_WAIT_MS = 1_000  # how long WAIT may hold an append for its replicas
 _DOWN = (rexc.ConnectionError, rexc.TimeoutError, ConnectionError, OSError, asyncio.TimeoutError)
 
 
+def reraise_cancel() -> None:
+    """redis-py can turn a task's cancellation into a connection or timeout
+    error (seen with 8.x: a cancelled PING surfaced as an error, and a loop
+    that retries on errors then never ended). A loop that catches those errors
+    calls this first, so a cancel still stops it."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 def _script(name: str) -> str:
     return resources.files("server.io.redis_lua").joinpath(name).read_text()
 
@@ -123,7 +133,10 @@ class RedisJournal:
         self.wait_ms = wait_ms
         self.proc_id = f"{os.uname().nodename}:{os.getpid()}:{secrets.token_hex(3)}"
         self._w: Redis | None = None  # appends: never retried blindly
-        self._r: Redis | None = None  # reads and tails: retried
+        self._r: Redis | None = None  # reads: retried by redis-py
+        # Tails: not retried by redis-py, so that every reconnect passes through
+        # the tail's own handler, which checks the history before going on.
+        self._t: Redis | None = None
         self._append_sha = ""
         self._snapshot_sha = ""
         self._queue: list[_Pending] = []
@@ -147,6 +160,7 @@ class RedisJournal:
     async def open(self) -> None:
         self._w = connect(self.url, retries=0, socket_timeout=WRITE_TIMEOUT_S)
         self._r = connect(self.url, retries=3, socket_timeout=READ_TIMEOUT_S)
+        self._t = connect(self.url, retries=0, socket_timeout=READ_TIMEOUT_S)
         try:
             await self._check_durability()
             await self._load_scripts()
@@ -213,7 +227,7 @@ class RedisJournal:
             self._health_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._health_task
-        for client in (self._w, self._r):
+        for client in (self._w, self._r, self._t):
             if client is not None:
                 with contextlib.suppress(Exception):
                     await client.aclose()
@@ -233,10 +247,11 @@ class RedisJournal:
 
     async def _watch_health(self) -> None:
         assert self._w is not None
-        while True:
+        while not self._closing:
             try:
                 await self._w.ping()
             except (*_DOWN, rexc.RedisError) as exc:
+                reraise_cancel()
                 self._mark_down(exc)
             else:
                 if self._down is not None:
@@ -366,7 +381,7 @@ class RedisJournal:
         return [(seq, parse_fact(body)) for seq, body in raw]
 
     async def tail(self, stream: str, after_seq: int) -> AsyncIterator[list[Entry]]:
-        assert self._r is not None
+        assert self._t is not None
         key = keys.facts(stream)
         position = after_seq
         last_digest: bytes | None = None
@@ -377,8 +392,9 @@ class RedisJournal:
                 if verify:
                     await self._verify(stream, position, last_digest)
                     verify = False
-                resp = await self._r.xread({key: keys.entry_id(position)}, count=TAIL_COUNT, block=TAIL_BLOCK_MS)
+                resp = await self._t.xread({key: keys.entry_id(position)}, count=TAIL_COUNT, block=TAIL_BLOCK_MS)
             except _DOWN as exc:
+                reraise_cancel()
                 self._mark_down(exc)
                 verify = True
                 await asyncio.sleep(backoff)
@@ -399,8 +415,8 @@ class RedisJournal:
         """After a reconnect: is the history this tail already yielded still there?"""
         if position == 0:
             return
-        assert self._r is not None
-        found = await self._r.xrange(keys.facts(stream), min=keys.entry_id(position),
+        assert self._t is not None
+        found = await self._t.xrange(keys.facts(stream), min=keys.entry_id(position),
                                      max=keys.entry_id(position), count=1)
         if not found:
             raise JournalRewound(f"stream {stream}: seq {position} is gone (a failover lost writes)")
@@ -412,12 +428,13 @@ class RedisJournal:
 
     async def new_streams(self) -> AsyncIterator[str]:
         """Streams created after ``open``, by this process or any other."""
-        assert self._r is not None
+        assert self._t is not None
         backoff = 0.05
         while True:
             try:
-                resp = await self._r.xread({keys.STREAMS: self._index_pos}, count=100, block=TAIL_BLOCK_MS)
+                resp = await self._t.xread({keys.STREAMS: self._index_pos}, count=100, block=TAIL_BLOCK_MS)
             except _DOWN as exc:
+                reraise_cancel()
                 self._mark_down(exc)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 1.0)

@@ -35,9 +35,9 @@ from redis import exceptions as rexc
 
 from server.core import points as pts
 from server.io import redis_keys as keys
+from server.io.journal_redis import RedisJournal, reraise_cancel
 
 if TYPE_CHECKING:
-    from server.io.journal_redis import RedisJournal
     from server.io.runtime import EventRuntime
     from server.io.store import Store
 
@@ -111,6 +111,7 @@ class RedisPresence:
                     last_flush = now
                 await self._poll()
             except (TimeoutError, rexc.RedisError, OSError) as exc:
+                reraise_cancel()
                 # Redis away: keep what we know; the entries expire by themselves
                 # if this process is the one that is gone.
                 log.debug("presence_unavailable", error=repr(exc))
