@@ -123,7 +123,8 @@ class _Program:
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def start(self) -> Self:
+    def start(self, wait: bool = True) -> Self:
+        """Start; with ``wait`` (the default), return once it answers (else fail with its log)."""
         assert not self.running, f"{self.name} is already running"
         with open(self.log_path, "ab") as log:
             log.write(f"--- start: {' '.join(self.argv())}\n".encode())
@@ -131,6 +132,8 @@ class _Program:
             self.proc = subprocess.Popen(self.argv(), stdout=log, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL, env=self.env(), cwd=self.cwd())
         _LIVE.add(self)
+        if not wait:
+            return self
         try:
             _wait(self.ready, self.ready_seconds, f"{self.name} on port {self.port} to answer", self)
         except BaseException:
@@ -157,6 +160,11 @@ class _Program:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
         return self.proc.wait(timeout=timeout(15))
+
+    def wait_ready(self, seconds: float | None = None) -> Self:
+        """Wait until it answers (after ``start(wait=False)``, or after its backend came back)."""
+        _wait(self.ready, seconds or self.ready_seconds, f"{self.name} on port {self.port} to answer", self)
+        return self
 
     def restart(self) -> Self:
         """Stop (if running) and start again: same directory, same port, same data."""
@@ -186,8 +194,11 @@ class _Program:
                         tb: TracebackType | None) -> None:
         await asyncio.to_thread(self.__exit__, et, e, tb)
 
-    async def astart(self) -> Self:
-        return await asyncio.to_thread(self.start)
+    async def astart(self, wait: bool = True) -> Self:
+        return await asyncio.to_thread(self.start, wait)
+
+    async def await_ready(self, seconds: float | None = None) -> Self:
+        return await asyncio.to_thread(self.wait_ready, seconds)
 
     async def astop(self) -> int | None:
         return await asyncio.to_thread(self.stop)

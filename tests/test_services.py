@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
-from urllib.request import urlopen
+from urllib.request import Request, urlopen
 
 import pytest
 
@@ -16,7 +17,7 @@ from tests.services import (
     free_port,
     rewrite_nginx_conf,
 )
-from tests.utils import timeout
+from tests.utils import EVENT, H, timeout
 
 
 def _until(cond, seconds: float, what: str):  # type: ignore[no-untyped-def]
@@ -138,3 +139,25 @@ def test_nginx_proxies_to_a_launchday_process(tmp_path: Path) -> None:
         with urlopen(nginx.url + "/healthz", timeout=5) as r:
             assert r.status == 200
         assert nginx.port != backend.port
+
+
+def test_start_without_waiting_then_wait_ready(tmp_path: Path) -> None:
+    p = LaunchdayProcess(tmp_path / "data").start(wait=False)
+    try:
+        assert p.running
+        p.wait_ready()
+        assert p.healthz() == 200
+    finally:
+        p.kill()
+
+
+def test_launchday_process_on_a_test_redis(tmp_path: Path) -> None:
+    with RedisServer(tmp_path / "redis") as redis, \
+            LaunchdayProcess(tmp_path / "data", redis_url=redis.url) as p:
+        assert "--redis" in p.argv() and redis.url in p.argv()
+        assert p.healthz() == 200
+        req = Request(p.url + "/api/events", data=json.dumps(EVENT).encode(), method="POST",
+                      headers={**H, "Content-Type": "application/json"})
+        with urlopen(req, timeout=10) as r:
+            assert r.status == 201
+        assert redis.command("DBSIZE") != b":0\r\n"  # the event is journaled in this Redis
