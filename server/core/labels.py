@@ -107,6 +107,7 @@ def all_labels() -> dict[str, dict[str, Any]]:
             "kinds": INCIDENT_KINDS[lang],
             "launch_states": LAUNCH_STATES[lang],
             "agenda_states": AGENDA_STATES[lang],
+            "launch_figures": LAUNCH_FIGURES[lang],
         }
         for lang in LANGS
     }
