@@ -61,6 +61,10 @@ const vi = {
   hall_title: "Màn hình hội trường",
   waiting: "Đang chờ kết nối…",
   clock: "Giờ máy chủ",
+  fullscreen: "Toàn màn hình",
+  hidden_title: "⚠ Màn hình phát động đang bị ẩn!",
+  hidden_warn: "Màn hình này đã bị ẩn trong lúc chờ phát động. Hãy giữ cửa sổ này luôn ở trên cùng.",
+  fired_hidden: "Đã phát động trong lúc màn hình này bị ẩn.",
 };
 
 const en = {
@@ -119,6 +123,10 @@ const en = {
   hall_title: "Hall screen",
   waiting: "Waiting for the connection…",
   clock: "Server time",
+  fullscreen: "Full screen",
+  hidden_title: "⚠ The launch screen is hidden!",
+  hidden_warn: "This screen was hidden while the launch was waiting. Keep this window in front.",
+  fired_hidden: "Launched while this screen was hidden.",
 };
 
 // The shared words: t("commune"), t("k_audio"), t("l_fired").
