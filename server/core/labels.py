@@ -125,7 +125,7 @@ def labels_js() -> str:
 ROW_ERRORS: dict[str, dict[str, str]] = {
     "required": {
         "en": "{column} is required",
-        "vi": "Thiếu {column_vi}",
+        "vi": "Thiếu {column_vi} (bắt buộc)",
     },
     "not_whole_number": {
         "en": "expected must be a whole number ≥ 0, got {value!r}",
