@@ -41,7 +41,8 @@ def header_map(header: list[Any]) -> dict[int, str]:
         name = clean(cell).lstrip("\ufeff").strip().lower()
         if name in POINT_FIELDS:
             if name in seen:
-                raise BadRequest(f"column {name!r} appears twice in the header", code="import_invalid")
+                raise BadRequest(f"column {name!r} appears twice in the header", code="import_invalid",
+                                 details={"message_vi": f"Cột “{name}” xuất hiện hai lần ở dòng tiêu đề."})
             seen.add(name)
             columns[i] = name
     missing = [c for c in REQUIRED_COLUMNS if c not in seen]
@@ -49,7 +50,8 @@ def header_map(header: list[Any]) -> dict[int, str]:
         raise BadRequest(
             f"the header row lacks the column(s): {', '.join(missing)}",
             code="import_invalid",
-            details={"missing": missing, "expected": list(POINT_FIELDS)},
+            details={"missing": missing, "expected": list(POINT_FIELDS),
+                     "message_vi": f"Dòng tiêu đề thiếu cột: {', '.join(missing)}."},
         )
     return columns
 
@@ -63,9 +65,10 @@ def decide_import(
 ) -> ImportResult:
     """``table`` is the sheet as rows of cells, the header first."""
     if not table:
-        raise BadRequest("the file is empty", code="import_invalid")
+        raise BadRequest("the file is empty", code="import_invalid", details={"message_vi": "Tệp trống."})
     if len(table) > MAX_ROWS + 1:
-        raise BadRequest(f"at most {MAX_ROWS} rows per import", code="import_invalid")
+        raise BadRequest(f"at most {MAX_ROWS} rows per import", code="import_invalid",
+                         details={"message_vi": f"Mỗi lần nhập tối đa {MAX_ROWS:,} dòng.".replace(",", ".")})
     columns = header_map(table[0])
     result = ImportResult()
 

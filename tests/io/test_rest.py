@@ -179,6 +179,7 @@ async def test_unreadable_imports(server, data, ctype, code) -> None:
     status, body = await server.api.call("POST", f"/api/events/{eid}/points/import", data=data,
                                          headers={"Content-Type": ctype})
     assert status == 400 and body["error"]["code"] == code
+    assert body["error"]["details"]["message_vi"].endswith(".")  # the reason in Vietnamese too
     assert await server.api.points(eid) == []
 
 
