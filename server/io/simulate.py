@@ -35,6 +35,7 @@ import structlog
 from aiohttp import web
 
 from checkin import PointClient
+from checkin.transport import WebSocketConnector
 
 log = structlog.get_logger("launchday.simulate")
 
@@ -205,7 +206,11 @@ class Simulation:
         await self._at(WINDOW_S)
 
     def _connect(self, v: Visit) -> None:
+        # A short close handshake: on Ctrl+C the server is shutting down too
+        # and may not answer a close frame; a thousand clients must not each
+        # wait the default 5 s for it.
         client = PointClient(self.base, v.token, rng=random.Random(self.rng.random()),
+                             connector=WebSocketConnector(close_timeout=0.5),
                              clock_offset_ms=self.rng.uniform(-3000, 3000))
         self.clients[v.code] = client
         self._spawn(client.start())
