@@ -2,15 +2,16 @@
 VENV := .venv/bin
 PORT ?= 8080
 DATA ?= data
+SPEED ?= 15
 
 .PHONY: setup run serve test test-all test-timing check lint typecheck bench bench-foundation bench-launch bench-cluster bench-smoke loadtest soak clean
 
 setup:
 	@./scripts/setup.sh
 
-## run: the demo (Thanh Hóa, ~1,000 points) on the embedded store
+## run: the demo (Thanh Hóa, ~1,000 points) on the embedded store, with a simulated morning (SPEED=15: ~5 min)
 run: setup
-	$(VENV)/launchday demo --host 127.0.0.1 --port $(PORT) --data $(DATA)
+	$(VENV)/launchday demo --simulate --speed $(SPEED) --host 127.0.0.1 --port $(PORT) --data $(DATA)
 
 serve: setup
 	$(VENV)/launchday serve --host 127.0.0.1 --port $(PORT) --data $(DATA)

@@ -15,6 +15,7 @@ from typing import Any
 
 from server.core import facts as f
 from server.core.errors import BadRequest, Conflict, NotFound
+from server.core.labels import row_error
 from server.core.state import EventState, Incident, Point, Presence
 from server.core.text import clean, fold
 
@@ -36,13 +37,15 @@ class Decision:
 # -- validation of point fields -------------------------------------------
 
 
-def validate_fields(raw: dict[str, Any], *, partial: bool = False) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """Clean and check point fields. Returns (clean values, [(column, message)]).
+def validate_fields(raw: dict[str, Any], *, partial: bool = False) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Clean and check point fields. Returns (clean values, [row error]), each
+    error made by :func:`server.core.labels.row_error` (column, code, params,
+    message in English and Vietnamese).
 
     ``partial`` (a PATCH) checks only the fields given.
     """
     out: dict[str, Any] = {}
-    errors: list[tuple[str, str]] = []
+    errors: list[dict[str, Any]] = []
     for name in POINT_FIELDS:
         if name not in raw:
             if not partial:
@@ -52,7 +55,7 @@ def validate_fields(raw: dict[str, Any], *, partial: bool = False) -> tuple[dict
         if name == "expected":
             number = _whole_number(value)
             if number is None:
-                errors.append((name, f"expected must be a whole number ≥ 0, got {clean(value)!r}"))
+                errors.append(row_error(name, "not_whole_number", value=clean(value)))
             else:
                 out[name] = number
         elif name == "parent":
@@ -60,27 +63,27 @@ def validate_fields(raw: dict[str, Any], *, partial: bool = False) -> tuple[dict
         elif name == "level":
             level = clean(value).lower()
             if not level:
-                errors.append((name, "level is required"))
+                errors.append(row_error(name, "required"))
             elif level not in f.LEVELS:
-                errors.append((name, f"unknown level {clean(value)!r}; one of {', '.join(f.LEVELS)}"))
+                errors.append(row_error(name, "unknown_level", value=clean(value), choices=", ".join(f.LEVELS)))
             else:
                 out[name] = level
         else:
             if value is not None and not isinstance(value, (str, int, float)):
-                errors.append((name, f"{name} must be text"))
+                errors.append(row_error(name, "not_text"))
                 continue
             out[name] = clean(value)
     if not partial or "code" in raw:
         code = out.get("code", "")
         if not code:
-            errors.append(("code", "code is required"))
+            errors.append(row_error("code", "required"))
         elif len(code) > 64 or any(c in code for c in "/?#%") or code != code.strip():
-            errors.append(("code", "code must be at most 64 characters without / ? # %"))
+            errors.append(row_error("code", "bad_code"))
     if (not partial or "name" in raw) and not out.get("name"):
-        errors.append(("name", "name is required"))
+        errors.append(row_error("name", "required"))
     for name in ("name", "chair", "phone"):
         if len(out.get(name) or "") > 200:
-            errors.append((name, f"{name} is longer than 200 characters"))
+            errors.append(row_error(name, "too_long"))
     return out, errors
 
 
@@ -194,8 +197,8 @@ def _check_parent(state: EventState, code: str, parent: str | None) -> None:
                          details=[{"column": "parent", "message": "parent loop"}])
 
 
-def _details(errors: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
-    return [{"column": c, "message": m} for c, m in errors]
+def _details(errors: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    return list(errors)
 
 
 def upsert_applied(state: EventState, fact: f.PointUpserted) -> bool:

@@ -40,6 +40,11 @@ def main(argv: list[str] | None = None) -> None:
     demo = sub.add_parser("demo", help="create the Thanh Hóa demo event (about 1,000 points) and serve it")
     _common(demo, 8080)
     demo.add_argument("--seed", type=int, default=2025)
+    demo.add_argument("--simulate", action="store_true",
+                      help="play a morning against the demo: points arriving 06:30-07:45 over real sockets, "
+                           "incidents, then the agenda and a rehearsal launch")
+    demo.add_argument("--speed", type=float, default=15.0,
+                      help="with --simulate: simulated seconds per real second (default 15: the morning in ~5 min)")
     args = parser.parse_args(argv)
     logs.configure(args.log_level)
     if args.uvloop:
@@ -55,9 +60,15 @@ def main(argv: list[str] | None = None) -> None:
     app = create_app(Path(args.data), redis_url=args.redis, redis_replicas=args.redis_replicas,
                      redis_durability=args.redis_durability)
     if args.command == "demo":
-        from server.io.demo import setup_demo
+        from server.io.demo import setup_demo, stop_demo
 
-        app.on_startup.append(lambda app: setup_demo(app, args.seed, args.host, args.port))
+        if args.simulate and args.speed <= 0:
+            parser.error("--speed must be > 0")
+        speed = args.speed if args.simulate else None
+        if args.simulate and args.log_level is None:
+            logs.configure("warning")  # a thousand simulated devices would flood the terminal at info
+        app.on_startup.append(lambda app: setup_demo(app, args.seed, args.host, args.port, speed))
+        app.on_shutdown.insert(0, stop_demo)
     try:
         web.run_app(app, host=args.host, port=args.port, print=_ready(args.host, args.port),
                     shutdown_timeout=5.0, handle_signals=True)
