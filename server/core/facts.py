@@ -55,6 +55,16 @@ class EventCreated(_Fact):
     timezone: str
 
 
+class EventEdited(_Fact):
+    """An event's name, times or time zone changed; only the fields given are set."""
+
+    type: Literal["event.edited"] = "event.edited"
+    name: str | None = None
+    starts_at: str | None = None
+    report_deadline: str | None = None
+    timezone: str | None = None
+
+
 class PointUpserted(_Fact):
     """A point created or edited (by import, by the form, by the API)."""
 
@@ -210,6 +220,25 @@ class LaunchFiredReported(_Fact):
     rtt_ms: float
 
 
+# -- key holders (docs/protocol.md#key-holders) ----------------------------------
+
+
+class KeyHolderAdded(_Fact):
+    """A person who presses a launch key from their own page (``/k/<token>``).
+    Only the token's hash is kept: the link is shown once, when it is made."""
+
+    type: Literal["keyholder.added"] = "keyholder.added"
+    keyholder_id: str
+    name: str
+    token_hash: str
+
+
+class KeyHolderRevoked(_Fact):
+    type: Literal["keyholder.revoked"] = "keyholder.revoked"
+    keyholder_id: str
+    name: str = ""  # for the audit log's summary
+
+
 # -- reports (docs/protocol.md#report-snapshots) ------------------------------
 
 
@@ -230,6 +259,7 @@ class ReportSnapshotTaken(_Fact):
 
 Fact = Annotated[
     EventCreated
+    | EventEdited
     | PointUpserted
     | PointDeleted
     | TokenRotated
@@ -247,7 +277,9 @@ Fact = Annotated[
     | LaunchAborted
     | LaunchReset
     | LaunchFiredReported
-    | ReportSnapshotTaken,
+    | ReportSnapshotTaken
+    | KeyHolderAdded
+    | KeyHolderRevoked,
     Field(discriminator="type"),
 ]
 

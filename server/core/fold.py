@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-from server.core import agenda, launch, points, report_render
+from server.core import agenda, events, keyholders, launch, points, report_render
 from server.core import facts as f
 from server.core.state import EventInfo, EventState, Extension, Incident, Point, new_state
 
@@ -42,6 +42,7 @@ def _created(state: EventState, fact: f.EventCreated) -> None:
 # Every fact type of an event's stream, and its fold.
 FOLDS: dict[str, Applier] = {
     "event.created": _created,
+    "event.edited": events.apply_event_edited,
     "point.upserted": points.apply_upsert,
     "point.deleted": points.apply_delete,
     "point.token_rotated": points.apply_rotate,
@@ -58,6 +59,8 @@ FOLDS: dict[str, Applier] = {
     "launch.reset": launch.apply_reset,
     "launch.fired_reported": launch.apply_fired,
     "report.snapshot_taken": report_render.apply_snapshot,
+    "keyholder.added": keyholders.apply_added,
+    "keyholder.revoked": keyholders.apply_revoked,
 }
 
 # Fact types of the organizers' stream (``_org``), folded by server.core.org.
@@ -68,6 +71,7 @@ EXTENSIONS: dict[str, Extension] = {
     "agenda": agenda.EXTENSION,
     "launch": launch.EXTENSION,
     "reports": report_render.EXTENSION,
+    "keyholders": keyholders.EXTENSION,
 }
 
 _BASE_PARTS = frozenset({"info", "seq", "points", "incidents"})

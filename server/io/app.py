@@ -10,7 +10,7 @@ from pathlib import Path
 import structlog
 from aiohttp import web
 
-from server.io import ceremony, links, pages, reports, rest, ws_console, ws_point
+from server.io import ceremony, links, pages, people, reports, rest, ws_console, ws_point
 from server.io.auth import STORE_KEY, errors_middleware
 from server.io.hub import CLOSE_GOING_AWAY
 from server.io.journal_sqlite import SqliteJournal
@@ -86,4 +86,5 @@ def create_app(data_dir: str | Path, token: str | None = None, *, redis_url: str
     app.router.add_get("/ws/console", ws_console.handle)
     pages.add_routes(app)
     links.add_routes(app)
+    people.add_routes(app)
     return app

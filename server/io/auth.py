@@ -13,6 +13,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
+from server.core import keyholders as kh
 from server.core import org as orgs
 from server.core.errors import BadRequest, Forbidden, LaunchdayError, PayloadTooLarge, Unauthorized
 from server.io import metrics
@@ -47,12 +48,18 @@ def need(request: web.Request, role: str) -> str:
     if who is None:
         if token and store.point_by_token(token) is not None:
             raise Forbidden("a point's token cannot use organizer routes", code="forbidden")
+        if token and _is_keyholder(store, token):
+            raise Forbidden("a key holder's link can only press its own key", code="forbidden")
         raise Unauthorized("an organizer token is required (Authorization: Bearer …)" if not token
                            else "unknown or revoked token", code="unauthorized")
     name, have = who
     if not orgs.role_allows(have, role):
         raise Forbidden(f"this needs the {role} role; you are {have}", code="forbidden")
     return str(name)
+
+
+def _is_keyholder(store: Any, token: str) -> bool:
+    return any(kh.find_by_token(rt.state, token) is not None for rt in store.events.values())
 
 
 def error_response(err: LaunchdayError) -> web.Response:

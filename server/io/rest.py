@@ -29,6 +29,8 @@ from server.io.auth import (
     store_of,
 )
 from server.io.importfile import read_table
+from server.io.links import public_base
+from server.io.qr import login_url, qr_svg
 from server.io.runtime import EventRuntime, now_ms
 from server.io.store import new_token
 
@@ -87,13 +89,16 @@ async def me(request: web.Request) -> web.Response:
 async def issue_token(request: web.Request) -> web.Response:
     actor = need(request, "admin")
     token, fact = await store_of(request).issue_organizer(await json_body(request), actor)
-    return json_response({"token": token, "id": fact.token_hash[:12], "name": fact.name, "role": fact.role}, 201)
+    url = login_url(public_base(request), token)
+    return json_response({"token": token, "id": fact.token_hash[:12], "name": fact.name, "role": fact.role,
+                          "issued_ms": fact.at_ms, "login_url": url, "qr_svg": qr_svg(url)}, 201)
 
 
 @routes.get("/api/tokens")
 async def list_tokens(request: web.Request) -> web.Response:
     need(request, "admin")
-    return json_response(organizers_view(store_of(request).org))
+    store = store_of(request)
+    return json_response([{**o, "last_used_ms": store.last_used.get(o["id"])} for o in organizers_view(store.org)])
 
 
 @routes.delete("/api/tokens/{tid}")

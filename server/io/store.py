@@ -50,6 +50,10 @@ class Store:
         self._tasks: list[asyncio.Task[None]] = []
         self._event_waiters: dict[str, list[asyncio.Future[EventRuntime]]] = {}
         self._org_waiters: list[tuple[int, asyncio.Future[None]]] = []
+        # Last use of each organizer token (id -> server ms), for the console's
+        # list. In memory and per process: not journaled (a use is not a fact),
+        # lost at a restart, and with several processes each knows its own.
+        self.last_used: dict[str, float] = {}
 
     async def open(self) -> None:
         await self.journal.open()
@@ -180,9 +184,11 @@ class Store:
             return None
         if hmac.compare_digest(token.encode(), self.admin_token.encode()):
             return ("admin", "admin")
-        found = self.org.by_hash.get(orgs.token_hash(token))
+        digest = orgs.token_hash(token)
+        found = self.org.by_hash.get(digest)
         if found is None or found.revoked:
             return None
+        self.last_used[digest[:12]] = now_ms()
         return (found.name, found.role)
 
     def point_by_token(self, token: str) -> tuple[EventRuntime, str] | None:
