@@ -291,7 +291,7 @@ Object.assign(VI, {
   'org.role': 'Vai trò', 'org.add': 'Cấp mã', 'org.issued': 'Cấp lúc', 'org.last_used': 'Dùng lần cuối',
   'org.never': 'chưa dùng', 'org.link_title': 'Đăng nhập cho {name} ({role})',
   'org.link_hint': 'Quét mã QR bằng máy tính bảng hoặc mở liên kết: máy sẽ đăng nhập vào bảng điều khiển.',
-  'org.last_used_note': '“Dùng lần cuối” do máy chủ này ghi nhớ từ lúc khởi động.',
+  'org.last_used_note': '“Dùng lần cuối” do máy chủ này ghi nhớ kể từ lần bật gần nhất.',
   'org.audit': 'Nhật ký cấp và thu hồi mã', 'org.revoked': 'Đã thu hồi mã của {name}.',
   'secret.once': 'Liên kết này chỉ hiện một lần. Hãy in, chụp mã QR hoặc gửi ngay cho người nhận.',
   'secret.copy': 'Chép liên kết', 'secret.copied': 'Đã chép liên kết.', 'secret.print': 'In',
