@@ -23,7 +23,7 @@ import math
 import os
 import random
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import structlog
@@ -40,6 +40,7 @@ from checkin.transport import (
     TransportError,
     WebSocketConnector,
     point_ws_url,
+    server_urls,
 )
 
 __all__ = [
@@ -61,6 +62,11 @@ TOKEN_CLOSE_CODES = frozenset({4401, 4403})
 TOKEN_HTTP_STATUSES = frozenset({401, 403})
 #: Errors that mean "nothing was applied, send it again" (docs/protocol.md#errors).
 RETRYABLE = frozenset({"conflict", "seq_conflict"})
+#: Errors that say "not now": the message was not acknowledged and is kept
+#: until it is, however long that takes, resent after ``retry_after_ms``
+#: (docs/protocol.md#errors). ``unavailable``: the server could not make it
+#: durable (its journal or Redis is away).
+RETRY_LATER = frozenset({"unavailable", "rate_limited"})
 MAX_RETRIES = 5
 RETRY_DELAY_S = 0.05
 #: ``launch.fired`` goes out at a uniformly random time this long after the
@@ -107,8 +113,14 @@ def _count(value: object, name: str) -> int:
 class PointClient:
     """One point's connection to the server; call it from one event loop only.
 
-    ``urls``: server base URL(s), ``http(s)://`` or ``ws(s)://``; with several,
-    a failure moves on to the next. ``clock_offset_ms`` simulates a device
+    ``urls``: server base URL(s), ``http(s)://`` or ``ws(s)://``, as a list or
+    comma-separated. With several, the client starts with the first and, when
+    a connection drops or is refused, tries the next (round robin) after the
+    usual jittered backoff: the storm window spreads the points of a dead
+    server over seconds, so they do not land on the next one at once. The
+    outbox is the client's, not the connection's: what the dead server did
+    not answer is resent to the next with the same ids (the server applies an
+    id once, docs/protocol.md#idempotency). ``clock_offset_ms`` simulates a device
     clock that far off (the tests and the load test use it). ``outbox_path``
     keeps unanswered messages in a JSON file across restarts.
 
@@ -125,7 +137,7 @@ class PointClient:
 
     def __init__(
         self,
-        urls: str | list[str],
+        urls: str | Sequence[str],
         token: str,
         *,
         connector: Connector | None = None,
@@ -150,9 +162,7 @@ class PointClient:
         countdown_resync_spread_s: float = 2.0,
         report_spread_s: float = REPORT_SPREAD_S,
     ) -> None:
-        url_list = [urls] if isinstance(urls, str) else list(urls)
-        if not url_list:
-            raise ValueError("at least one server URL is needed")
+        url_list = server_urls(urls)
         if ping_count < 1:
             raise ValueError("ping_count must be >= 1")
         self.urls = url_list
@@ -289,6 +299,11 @@ class PointClient:
         return self._conn_connected
 
     @property
+    def url(self) -> str:
+        """The server base URL the client is connected to, or will try next."""
+        return self.urls[self._url_index]
+
+    @property
     def pending(self) -> int:
         return len(self._outbox)
 
@@ -373,6 +388,7 @@ class PointClient:
     async def _run(self) -> None:
         while True:
             url = self._ws_urls[self._url_index]
+            self._log = self._log.bind(url=self.urls[self._url_index])
             self.connect_attempts += 1
             self.attempt_times.append(time.monotonic())
             self._set_state("connecting")
@@ -405,6 +421,8 @@ class PointClient:
                     self._disconnected()
                     with contextlib.suppress(Exception):
                         await conn.close()
+            # A drop or a refusal moves on to the next server (the backoff
+            # below still applies, so a dead server's points spread out).
             if len(self._ws_urls) > 1:
                 self._url_index = (self._url_index + 1) % len(self._ws_urls)
             # The storm window applies only to a connection that was up (a
@@ -587,7 +605,7 @@ class PointClient:
         self.status = frame.get("status") or {}
         self.seq = frame.get("seq")
         self._agenda = frame.get("agenda") or {}
-        self._log = log.bind(point=self.point.get("code"), conn=self._gen)
+        self._log = log.bind(point=self.point.get("code"), conn=self._gen, url=self.url)
         self._log.info("welcome", seq=self.seq)
         self._call("welcome", frame)
         self._on_launch(frame.get("launch") or {})
@@ -603,6 +621,16 @@ class PointClient:
 
     def _on_answer(self, frame: dict[str, Any], error: ServerError | None) -> None:
         entry_id = frame.get("id")
+        if error is not None and error.code in RETRY_LATER and isinstance(entry_id, str):
+            entry = self._outbox.get(entry_id)
+            if entry is not None:
+                entry.sent_gen = -1
+                wait_ms = frame.get("retry_after_ms")
+                wait_s = (float(wait_ms) / 1000.0 if isinstance(wait_ms, (int, float)) and wait_ms > 0
+                          else RETRY_DELAY_S)
+                asyncio.get_running_loop().call_later(
+                    wait_s * (1.0 + 0.5 * self._rng.random()), self._wake_writer.set)
+                return
         if error is not None and error.code in RETRYABLE and isinstance(entry_id, str):
             entry = self._outbox.get(entry_id)
             if entry is not None and entry.retries < MAX_RETRIES:

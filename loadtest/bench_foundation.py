@@ -405,7 +405,7 @@ class Bench:
 
     def replay_profile(self, data: Path, eid: str) -> dict[str, float]:
         """The full replay in pieces, and the cost of one snapshot of the replayed state."""
-        from server.core import state as st
+        from server.core import fold as st
         from server.core.facts import parse_fact
 
         t0 = time.perf_counter()

@@ -19,7 +19,7 @@ const SNAP_KEY = `launchday.point.${token}`; // the last welcome's facts, for a 
 const MAX_COUNT = 1_000_000;
 const RETRY_CODES = new Set(["conflict", "seq_conflict", "internal"]);
 const KINDS = ["audio", "video", "power", "network", "other"];
-const ASSETS = ["app.js", "launch.js", "i18n.js", "style.css"]; // hall.js: cached when used
+const ASSETS = ["app.js", "launch.js", "i18n.js", "labels.js", "style.css"]; // hall.js, screen.js: cached when used
 
 // -- state ------------------------------------------------------------------------
 

@@ -14,7 +14,11 @@ docs/protocol.md#errors) or a WebSocket ``error`` frame (``code`` and
     ├── Conflict                        409 conflict, duplicate_code, not_checked_in,
     │                                       incident_closed, has_children, and the
     │                                       agenda and launch refusals
-    └── PayloadTooLarge                 413 payload_too_large
+    ├── PayloadTooLarge                 413 payload_too_large
+    └── Unavailable                     503 unavailable: the journal cannot take the
+                                            write now (Redis unreachable, a replica
+                                            did not confirm); nothing was acknowledged,
+                                            send again with the same id
 
 Core functions raise these; the I/O shells translate them and never let
 one escape as a crash.
@@ -77,3 +81,20 @@ class Conflict(LaunchdayError):
 class PayloadTooLarge(LaunchdayError):
     status = 413
     default_code = "payload_too_large"
+
+
+class Unavailable(LaunchdayError):
+    """Retryable: the write was not acknowledged (it may or may not have landed;
+    resending the same message id applies it at most once)."""
+
+    status = 503
+    default_code = "unavailable"
+    retry_after_ms: ClassVar[int] = 1_000
+
+    def to_body(self) -> dict[str, Any]:
+        body = super().to_body()
+        body["error"]["retry_after_ms"] = self.retry_after_ms
+        return body
+
+    def to_frame(self, msg_id: str | None) -> dict[str, Any]:
+        return {**super().to_frame(msg_id), "retry_after_ms": self.retry_after_ms}

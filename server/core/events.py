@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from server.core import facts as f
 from server.core.errors import BadRequest
-from server.core.state import EventState, applies
+from server.core.state import EventState
 from server.core.text import clean
 
 EDITABLE = ("name", "starts_at", "report_deadline", "timezone")
@@ -95,7 +95,6 @@ def decide_edit_event(state: EventState, body: Any, now_ms: float, actor: str | 
     return [f.EventEdited(at_ms=now_ms, actor=actor, **changes)]
 
 
-@applies("event.edited")
 def apply_event_edited(state: EventState, fact: f.EventEdited) -> None:
     info = state.info
     for key in EDITABLE:

@@ -19,7 +19,7 @@ from typing import Any
 
 from server.core import facts as f
 from server.core.errors import BadRequest, Conflict, NotFound
-from server.core.state import EventState, Extension, applies, register_extension
+from server.core.state import EventState, Extension
 from server.core.text import clean, fold
 
 MAX_NAME = 100  # a launch key's name (server/core/launch.py MAX_KEY) is at most this
@@ -101,10 +101,9 @@ def keyholders_view(state: EventState) -> list[dict[str, Any]]:
     return [keyholder_view(h) for h in sorted(holders_of(state).by_id.values(), key=lambda h: h.added_ms)]
 
 
-# -- the fold (registered with @applies for now; see server/core/state.py) -----------------
+# -- the folds (listed in server/core/fold.py) -----------------------------------------------
 
 
-@applies("keyholder.added")
 def apply_added(state: EventState, fact: f.KeyHolderAdded) -> None:
     holders = holders_of(state)
     if fact.keyholder_id in holders.by_id:
@@ -114,7 +113,6 @@ def apply_added(state: EventState, fact: f.KeyHolderAdded) -> None:
     holders.by_hash[fact.token_hash] = fact.keyholder_id
 
 
-@applies("keyholder.revoked")
 def apply_revoked(state: EventState, fact: f.KeyHolderRevoked) -> None:
     holder = holders_of(state).by_id.get(fact.keyholder_id)
     if holder is not None and holder.active:
@@ -134,4 +132,4 @@ class _KeyHoldersExtension(Extension):
             holders.by_hash[holder.token_hash] = holder.id
 
 
-register_extension("keyholders", _KeyHoldersExtension())
+EXTENSION = _KeyHoldersExtension()

@@ -70,6 +70,8 @@ def apply_org(org: OrgState, fact: Any, seq: int) -> None:
     elif isinstance(fact, f.OrganizerTokenRevoked):
         if fact.token_hash in org.by_hash:
             org.by_hash[fact.token_hash].revoked = True
+    else:  # never skipped: a process that cannot fold it must stop, not diverge
+        raise ValueError(f"unknown organizer fact type {getattr(fact, 'type', fact)!r} at seq {seq}")
     org.seq = seq
 
 

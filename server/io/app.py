@@ -39,7 +39,20 @@ def admin_token(data_dir: Path) -> tuple[str, bool]:
     return token, True
 
 
-def create_app(data_dir: str | Path, token: str | None = None) -> web.Application:
+def make_store(data: Path, token: str, redis_url: str | None = None, redis_replicas: int = 0,
+               redis_durability: str = "always") -> Store:
+    """The embedded journal in ``data``, or one process of a cluster on Redis."""
+    if not redis_url:
+        return Store(SqliteJournal(data / "journal.sqlite3"), token)
+    from server.io.journal_redis import RedisJournal
+    from server.io.presence import RedisPresence
+
+    journal = RedisJournal(redis_url, replicas=redis_replicas, durability=redis_durability)
+    return Store(journal, token, RedisPresence(journal))
+
+
+def create_app(data_dir: str | Path, token: str | None = None, *, redis_url: str | None = None,
+               redis_replicas: int = 0, redis_durability: str = "always") -> web.Application:
     data = Path(data_dir)
     if token is None:
         token, fresh = admin_token(data)
@@ -47,12 +60,13 @@ def create_app(data_dir: str | Path, token: str | None = None) -> web.Applicatio
             print(f"launchday: generated the admin token (saved in {data / 'admin_token'}):\n  {token}",
                   flush=True)
     app = web.Application(middlewares=[errors_middleware], client_max_size=MAX_BODY)
-    store = Store(SqliteJournal(data / "journal.sqlite3"), token)
+    store = make_store(data, token, redis_url, redis_replicas, redis_durability)
     app[STORE_KEY] = store
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await store.open()
-        log.info("store_opened", events=len(store.events), data=str(data))
+        log.info("store_opened", events=len(store.events), data=str(data),
+                 journal="redis" if redis_url else "sqlite")
         yield
         await store.close()
         log.info("store_closed")

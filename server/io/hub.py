@@ -40,6 +40,7 @@ log = structlog.get_logger("launchday.hub")
 
 SLOW_LIMIT = 1024 * 1024  # bytes buffered for one socket before it is dropped
 CLOSE_GOING_AWAY = 1001
+CLOSE_SERVICE_RESTART = 1012
 CLOSE_TRY_AGAIN_LATER = 1013
 CLOSE_TOKEN_REVOKED = 4403
 CLOSE_POINT_DELETED = 4404

@@ -6,11 +6,19 @@ waits for the next one and shares its fsync (group commit). The SQLite
 connection lives in one dedicated thread; the event loop never blocks on disk.
 ``synchronous=FULL`` makes each commit durable against power loss, not only
 against a crashed process.
+
+One process only: seqs are numbered by an in-process counter, which is right
+only while no other process appends to the same file. ``open`` takes an
+exclusive lock on ``<journal>.lock`` and refuses to start when another process
+holds it; several processes share a journal through Redis
+(server/io/journal_redis.py), which numbers facts itself.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 import sqlite3
 import threading
 import time
@@ -65,6 +73,8 @@ class SqliteJournal:
         self._subscribers: dict[str, list[asyncio.Queue[list[Entry]]]] = {}
         self._failed: BaseException | None = None
         self._closing = False
+        self._lock_fd: int | None = None
+        self._created: asyncio.Queue[str] = asyncio.Queue()
 
     # -- the connection, in the journal thread only ---------------------------
 
@@ -85,6 +95,7 @@ class SqliteJournal:
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock()
         rows = await self._run(lambda: self._db().execute(
             "SELECT stream, MAX(seq) FROM facts GROUP BY stream").fetchall())
         self._last = {stream: seq for stream, seq in rows}
@@ -111,6 +122,34 @@ class SqliteJournal:
 
         await self._run(shutdown)
         self._executor.shutdown(wait=True)
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # releases the lock
+            self._lock_fd = None
+
+    def _lock(self) -> None:
+        fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise RuntimeError(
+                f"another launchday process is using {self.path}; several processes share a "
+                "journal through Redis (--redis), never one SQLite file") from None
+        self._lock_fd = fd
+
+    def health(self) -> str | None:
+        if self._failed is not None:
+            return f"the journal could not write: {self._failed!r}"
+        if self._closing:
+            return "the journal is closed"
+        return None
+
+    async def try_lease(self, stream: str, name: str, ttl_ms: int) -> bool:
+        return True  # one process: it is always the one
+
+    async def new_streams(self) -> AsyncIterator[str]:
+        while True:
+            yield await self._created.get()
 
     # -- append with group commit ---------------------------------------------
 
@@ -202,6 +241,8 @@ class SqliteJournal:
     def _publish(self, batch: list[_Pending]) -> None:
         by_stream: dict[str, list[Entry]] = {}
         for p in batch:
+            if p.entries[0][0] == 1:
+                self._created.put_nowait(p.stream)  # durable now: others may load it
             by_stream.setdefault(p.stream, []).extend((seq, fact) for seq, fact, _ in p.entries)
         for stream, entries in by_stream.items():
             for queue in self._subscribers.get(stream, ()):

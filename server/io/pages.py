@@ -12,6 +12,7 @@ from pathlib import Path
 from aiohttp import WSMsgType, web
 
 from server.core.errors import BadRequest, NotFound
+from server.core.labels import labels_js as make_labels_js
 from server.io import frames
 from server.io.auth import store_of
 from server.io.hub import Conn
@@ -22,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CONSOLE = ROOT / "console" / "web"
 CHECKIN = ROOT / "checkin" / "web"
 NO_CACHE = {"Cache-Control": "no-cache"}
+LABELS_JS = make_labels_js()
 
 INVALID_LINK = """<!doctype html>
 <html lang="vi"><head><meta charset="utf-8">
@@ -101,6 +103,12 @@ async def ws_display(request: web.Request) -> web.StreamResponse:
     return ws
 
 
+async def labels_js(request: web.Request) -> web.Response:
+    """The one source of level names and labels (server/core/labels.py) as an
+    ES module, for the point page, the hall and the console."""
+    return web.Response(text=LABELS_JS, content_type="text/javascript", charset="utf-8", headers=NO_CACHE)
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/", root)
     app.router.add_get("/console/", console)
@@ -108,6 +116,10 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/p/{token}", point_page)
     app.router.add_get("/hall", hall)
     app.router.add_get("/ws/display", ws_display)
+    # Before the static directories, so these paths are the generated module;
+    # under /static/checkin/ the point page's service worker caches it too.
+    app.router.add_get("/static/labels.js", labels_js)
+    app.router.add_get("/static/checkin/labels.js", labels_js)
     if CONSOLE.is_dir():
         app.router.add_static("/static/console/", CONSOLE, append_version=False)
     if CHECKIN.is_dir():

@@ -44,6 +44,10 @@ routes = web.RouteTableDef()
 
 @routes.get("/healthz")
 async def healthz(request: web.Request) -> web.Response:
+    """200 only when this process can make a write durable (docs/protocol.md#health)."""
+    reason = store_of(request).health()
+    if reason is not None:
+        return json_response({"status": "failing", "reason": reason}, status=503)
     return json_response({"status": "ok"})
 
 

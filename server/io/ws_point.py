@@ -72,7 +72,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
     conn = Conn(ws, request, "point", code)
     rt.room.add(conn)
     pts.connect(rt.state, code, now_ms())
-    rt.touch(code)
+    rt.presence_changed(code)
     clog = rt.log.bind(point=code, conn=conn.id)
     clog.debug("point_connected")
     try:
@@ -91,7 +91,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
     finally:
         rt.room.remove(conn)
         pts.disconnect(rt.state, code, now_ms())
-        rt.touch(code)
+        rt.presence_changed(code)
         clog.debug("point_disconnected", close_code=ws.close_code)
     return ws
 
@@ -119,7 +119,7 @@ async def on_frame(rt: EventRuntime, conn: Conn, code: str, text: str, t1: float
         except BadRequest as err:
             conn.send(err.to_frame(None))
             return
-        rt.touch(code)
+        rt.presence_changed(code)
         return
     try:
         decision = DECIDERS[kind](rt.state, code, frame, t1)

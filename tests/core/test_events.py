@@ -10,7 +10,8 @@ from server.core import facts as f
 from server.core.audit import AuditLog
 from server.core.errors import BadRequest, LaunchdayError
 from server.core.events import decide_create_event, decide_edit_event, event_view, instant_ms
-from server.core.state import apply, fold_facts, new_state
+from server.core.fold import apply, fold_facts
+from server.core.state import new_state
 
 from .conftest import ADMIN, NOW, Journal, roundtrip
 

@@ -1,5 +1,10 @@
 // Vietnamese first, English on a toggle. Numbers and times follow the
 // language (vi-VN: 52.110), times are shown in the event's time zone.
+// Level names, statuses, incident kinds and the launch's words come from
+// /static/labels.js, made by the server from server/core/labels.py: the one
+// source the point page, the hall, the link sheet and the reports use too.
+
+import {LABELS} from '/static/labels.js';
 
 const VI = {
   'login.title': 'Bảng điều khiển Ban tổ chức', 'login.hint': 'Nhập mã truy cập được cấp cho bạn.',
@@ -25,11 +30,6 @@ const VI = {
   'col.attendees': 'Người dự', 'col.expected': 'Dự kiến', 'col.district': 'Huyện', 'col.code': 'Mã',
   'col.name': 'Tên điểm cầu', 'col.chair': 'Người phụ trách', 'col.phone': 'Điện thoại', 'col.status': 'Trạng thái',
   'col.last_seen': 'Lần cuối', 'col.incidents': 'Sự cố', 'col.point': 'Điểm cầu', 'col.total': 'Tổng cộng',
-  'level.province': 'Tỉnh', 'level.department': 'Sở, ban, ngành', 'level.district': 'Huyện, thị xã',
-  'level.commune': 'Xã, phường', 'level.village': 'Thôn, bản', 'level.school': 'Trường học', 'level.market': 'Chợ',
-  'level.enterprise': 'Doanh nghiệp', 'level.other': 'Khác',
-  'status.pending': 'Chưa điểm danh', 'status.checked_in': 'Đã điểm danh', 'status.incident': 'Có sự cố',
-  'status.online': 'Trực tuyến', 'status.offline': 'Ngoại tuyến',
   'points.search': 'Tìm theo tên hoặc mã (không cần dấu)', 'points.all_levels': 'Mọi cấp',
   'points.all_districts': 'Mọi huyện', 'points.all_status': 'Mọi trạng thái', 'points.no_district': 'Không thuộc huyện',
   'points.sort_district': 'Xếp theo huyện', 'points.sort_code': 'Xếp theo mã', 'points.sort_name': 'Xếp theo tên',
@@ -46,7 +46,6 @@ const VI = {
   'inc.open': 'Sự cố đang mở (cũ nhất trước)', 'inc.age': 'Đã mở', 'inc.kind': 'Loại', 'inc.note': 'Ghi chú',
   'inc.none': 'Không có sự cố nào đang mở.', 'inc.resolved': 'Đã xử lý gần đây', 'inc.resolve': 'Đã xử lý',
   'inc.resolved_by': '{point}: {kind} — {who} lúc {t}', 'inc.new': 'Sự cố mới tại {point}: {kind}',
-  'kind.audio': 'Âm thanh', 'kind.video': 'Hình ảnh', 'kind.power': 'Điện', 'kind.network': 'Mạng', 'kind.other': 'Khác',
   'notice.title': 'Gửi thông báo', 'notice.placeholder': 'Nội dung thông báo tới các điểm cầu',
   'notice.send': 'Gửi', 'notice.all': 'Tới mọi điểm cầu', 'notice.to': 'Tới {name}', 'notice.sent': 'Thông báo đã gửi',
   'notice.toast': 'Thông báo: {text}',
@@ -57,13 +56,12 @@ const VI = {
   'agenda.empty': 'Chưa có chương trình.', 'agenda.over': 'quá giờ',
   'agenda.state.not_started': 'Chưa bắt đầu', 'agenda.state.running': 'Đang diễn ra',
   'agenda.state.paused': 'Tạm dừng', 'agenda.state.finished': 'Đã kết thúc',
-  'launch.title': 'Nghi thức bấm nút khởi động', 'launch.countdown': 'Đếm ngược (giây)', 'launch.keys': 'Số người bấm',
+  'launch.countdown': 'Đếm ngược (giây)', 'launch.keys': 'Số người bấm',
   'launch.rehearsal': 'Diễn tập', 'launch.arm': 'Kích hoạt', 'launch.press': 'BẤM NÚT', 'launch.abort': 'Hủy',
   'launch.reset': 'Đặt lại (diễn tập)', 'launch.hall': 'Mở màn hình hội trường ↗',
-  'launch.state.idle': 'Chưa kích hoạt', 'launch.state.armed': 'Đã kích hoạt', 'launch.state.countdown': 'Đang đếm ngược',
-  'launch.state.fired': 'Đã khởi động', 'launch.state.aborted': 'Đã hủy', 'launch.rehearsal_badge': 'diễn tập',
+  'launch.rehearsal_badge': 'diễn tập',
   'launch.keys_pressed': 'Đã bấm {n}/{of}: {names}', 'launch.waiting': 'Chờ {n} người bấm',
-  'launch.fired_count': 'Điểm cầu báo đã khởi động', 'launch.spread': 'Độ lệch giữa các điểm cầu',
+  'launch.spread': 'Độ lệch giữa các điểm cầu',
   'launch.bound': 'Sai số đồng hồ lớn nhất', 'launch.missing': 'Chưa báo',
   'launch.abort_confirm': 'Hủy lần bấm nút này?',
   'key.title': 'Ai đang bấm nút?', 'key.name': 'Họ tên người bấm',
@@ -103,11 +101,6 @@ const EN = {
   'col.attendees': 'Attendees', 'col.expected': 'Expected', 'col.district': 'District', 'col.code': 'Code',
   'col.name': 'Point', 'col.chair': 'Chair', 'col.phone': 'Phone', 'col.status': 'Status',
   'col.last_seen': 'Last seen', 'col.incidents': 'Incidents', 'col.point': 'Point', 'col.total': 'Total',
-  'level.province': 'Province', 'level.department': 'Department', 'level.district': 'District',
-  'level.commune': 'Commune', 'level.village': 'Village', 'level.school': 'School', 'level.market': 'Market',
-  'level.enterprise': 'Enterprise', 'level.other': 'Other',
-  'status.pending': 'Not checked in', 'status.checked_in': 'Checked in', 'status.incident': 'Incident',
-  'status.online': 'Online', 'status.offline': 'Offline',
   'points.search': 'Search name or code (accents optional)', 'points.all_levels': 'All levels',
   'points.all_districts': 'All districts', 'points.all_status': 'Any status', 'points.no_district': 'No district',
   'points.sort_district': 'By district', 'points.sort_code': 'By code', 'points.sort_name': 'By name',
@@ -124,7 +117,6 @@ const EN = {
   'inc.open': 'Open incidents (oldest first)', 'inc.age': 'Open for', 'inc.kind': 'Kind', 'inc.note': 'Note',
   'inc.none': 'No open incidents.', 'inc.resolved': 'Recently resolved', 'inc.resolve': 'Resolve',
   'inc.resolved_by': '{point}: {kind} — {who} at {t}', 'inc.new': 'New incident at {point}: {kind}',
-  'kind.audio': 'Audio', 'kind.video': 'Video', 'kind.power': 'Power', 'kind.network': 'Network', 'kind.other': 'Other',
   'notice.title': 'Send a notice', 'notice.placeholder': 'Text shown on the points’ screens',
   'notice.send': 'Send', 'notice.all': 'To every point', 'notice.to': 'To {name}', 'notice.sent': 'Notices sent',
   'notice.toast': 'Notice: {text}',
@@ -135,13 +127,12 @@ const EN = {
   'agenda.over': 'over time',
   'agenda.state.not_started': 'Not started', 'agenda.state.running': 'Running', 'agenda.state.paused': 'Paused',
   'agenda.state.finished': 'Finished',
-  'launch.title': 'Launch', 'launch.countdown': 'Countdown (seconds)', 'launch.keys': 'Keys required',
+  'launch.countdown': 'Countdown (seconds)', 'launch.keys': 'Keys required',
   'launch.rehearsal': 'Rehearsal', 'launch.arm': 'Arm', 'launch.press': 'PRESS', 'launch.abort': 'Abort',
   'launch.reset': 'Reset (rehearsal)', 'launch.hall': 'Open the hall screen ↗',
-  'launch.state.idle': 'Idle', 'launch.state.armed': 'Armed', 'launch.state.countdown': 'Countdown',
-  'launch.state.fired': 'Fired', 'launch.state.aborted': 'Aborted', 'launch.rehearsal_badge': 'rehearsal',
+  'launch.rehearsal_badge': 'rehearsal',
   'launch.keys_pressed': 'Pressed {n}/{of}: {names}', 'launch.waiting': 'Waiting for {n} keys',
-  'launch.fired_count': 'Points reporting fired', 'launch.spread': 'Spread between points',
+  'launch.spread': 'Spread between points',
   'launch.bound': 'Worst clock error', 'launch.missing': 'Not reported', 'launch.abort_confirm': 'Abort this launch?',
   'key.title': 'Who is pressing?', 'key.name': 'Full name of the person pressing',
   'rep.live': 'Current report', 'rep.xlsx': 'Download Excel (.xlsx)', 'rep.html': 'Printable (A4)',
@@ -157,6 +148,15 @@ const EN = {
   'common.forbidden': 'You are not allowed to do this.',
   'time.s': '{n} s', 'time.m': '{n} min', 'time.h': '{h} h {m} min', 'time.ago': '{d} ago', 'time.left': '{d} left',
 };
+
+for (const [dict, L] of [[VI, LABELS.vi], [EN, LABELS.en]]) {
+  for (const [group, prefix] of [['levels', 'level'], ['kinds', 'kind'], ['statuses', 'status'],
+    ['launch_states', 'launch.state']]) {
+    for (const [k, v] of Object.entries(L[group])) dict[`${prefix}.${k}`] = v;
+  }
+  dict['launch.title'] = L.launch_title;
+  dict['launch.fired_count'] = L.launch_figures.fired_count;
+}
 
 const DICTS = {vi: VI, en: EN};
 const listeners = new Set();
@@ -291,7 +291,7 @@ Object.assign(VI, {
   'org.role': 'Vai trò', 'org.add': 'Cấp mã', 'org.issued': 'Cấp lúc', 'org.last_used': 'Dùng lần cuối',
   'org.never': 'chưa dùng', 'org.link_title': 'Đăng nhập cho {name} ({role})',
   'org.link_hint': 'Quét mã QR bằng máy tính bảng hoặc mở liên kết: máy sẽ đăng nhập vào bảng điều khiển.',
-  'org.last_used_note': '“Dùng lần cuối” do máy chủ này ghi nhớ từ lúc khởi động.',
+  'org.last_used_note': '“Dùng lần cuối” do máy chủ này ghi nhớ kể từ lần bật gần nhất.',
   'org.audit': 'Nhật ký cấp và thu hồi mã', 'org.revoked': 'Đã thu hồi mã của {name}.',
   'secret.once': 'Liên kết này chỉ hiện một lần. Hãy in, chụp mã QR hoặc gửi ngay cho người nhận.',
   'secret.copy': 'Chép liên kết', 'secret.copied': 'Đã chép liên kết.', 'secret.print': 'In',
