@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
+from server.core.facts import LEVELS
 from tests.utils import ADMIN, timeout
 
 MS = 1000
@@ -72,6 +73,7 @@ PROGRAMME = [
 SEVENTH = ("Chuyên đề về trí tuệ nhân tạo (AI)", "Báo cáo viên chuyên đề", "30")
 FINAL_TITLES = [PROGRAMME[0][0], PROGRAMME[2][0], PROGRAMME[1][0], *(p[0] for p in PROGRAMME[3:]), SEVENTH[0]]
 KEY_HOLDERS = ("Chủ tịch UBND tỉnh", "Bí thư Tỉnh ủy")
+LEVEL_CHOICES = ", ".join(LEVELS)  # the level codes, as a sheet must spell them
 
 
 class Shots:
@@ -156,9 +158,11 @@ async def test_the_whole_morning_from_the_console(browser, server, artifacts) ->
         errors = await import_sheet(admin, BAD_SHEET)
         assert "Thêm mới 4, cập nhật 0, lỗi 3" in (await admin.text_content("#import-result") or "")
         assert [(r[0], r[1]) for r in errors] == [("4", "Tên điểm cầu"), ("6", "Cấp"), ("7", "Dự kiến")], errors
-        assert all(r[2] for r in errors)  # every error says why
-        # TODO(lead, after merging the `words` branch): assert the reasons are in Vietnamese, e.g.
-        #   assert any("bắt buộc" in r[2] for r in errors)
+        # Every reason in Vietnamese (English on the toggle).
+        assert [r[2] for r in errors] == [
+            "Thiếu tên (bắt buộc)",
+            "Cấp “phuong” không hợp lệ; dùng một trong: " + LEVEL_CHOICES,
+            "Số người dự kiến phải là số nguyên từ 0 đến 1.000.000, không phải “năm mươi”"], errors
         await shots.take(admin, "console-import-errors")
         await admin.click("#info-dialog button[value=ok]")
         errors = await import_sheet(admin, GOOD_SHEET)

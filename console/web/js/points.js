@@ -331,7 +331,7 @@ export class Points {
           el('th', null, t('import.column')), el('th', null, t('import.message')))),
         el('tbody', null, ...result.errors.slice(0, 500).map((e) => el('tr', null, el('td', {class: 'n'}, num(e.row)),
           el('td', null, COLUMN_KEYS[e.column] ? t(COLUMN_KEYS[e.column]) : e.column || ''),
-          el('td', null, e.message))))));
+          el('td', null, getLang() === 'en' ? e.message : e.message_vi || e.message))))));
       }
       this.ctx.info(t('import.title'), body);
     } catch (err) {
