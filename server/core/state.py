@@ -74,6 +74,7 @@ class Presence:
     last_seen_ms: float | None = None
     offset_ms: float | None = None
     rtt_ms: float | None = None
+    crowded: bool = False  # an upgrade was refused for too many sockets (docs/protocol.md#limits)
 
 
 class Live:

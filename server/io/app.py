@@ -14,12 +14,13 @@ from server.io import ceremony, links, pages, reports, rest, ws_console, ws_poin
 from server.io.auth import STORE_KEY, errors_middleware
 from server.io.hub import CLOSE_GOING_AWAY
 from server.io.journal_sqlite import SqliteJournal
+from server.io.limits import GUARD_KEY, MAX_IMPORT_BODY, Guard
 from server.io.store import Store
 
 log = structlog.get_logger("launchday.app")
 
 ROOT = Path(__file__).resolve().parents[2]
-MAX_BODY = 20 * 1024 * 1024  # an XLSX of tens of thousands of points
+MAX_BODY = MAX_IMPORT_BODY  # the largest body any route takes (docs/protocol.md#limits)
 
 
 def admin_token(data_dir: Path) -> tuple[str, bool]:
@@ -49,6 +50,7 @@ def create_app(data_dir: str | Path, token: str | None = None) -> web.Applicatio
     app = web.Application(middlewares=[errors_middleware], client_max_size=MAX_BODY)
     store = Store(SqliteJournal(data / "journal.sqlite3"), token)
     app[STORE_KEY] = store
+    app[GUARD_KEY] = Guard()
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await store.open()
