@@ -47,7 +47,7 @@ def store_of(request: web.Request) -> Any:
 
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_WHO = "launchday.organizer"
+_WHO: web.RequestKey[tuple[str, str, bool]] = web.RequestKey("organizer", tuple)
 
 
 def _now_ms() -> float:
