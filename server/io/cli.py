@@ -1,4 +1,4 @@
-"""The ``launchday`` command: serve, demo."""
+"""The ``launchday`` command: serve, demo, token."""
 
 from __future__ import annotations
 
@@ -32,7 +32,14 @@ def main(argv: list[str] | None = None) -> None:
     demo = sub.add_parser("demo", help="create the Thanh Hóa demo event (about 1,000 points) and serve it")
     _common(demo, 8080)
     demo.add_argument("--seed", type=int, default=2025)
+    # -- launchday token (organizer tokens; see cli_token.py) --
+    from server.io import cli_token
+
+    cli_token.add_parser(sub, os.environ.get("LAUNCHDAY_DATA", "data"))
     args = parser.parse_args(argv)
+    if args.command == "token":
+        raise SystemExit(cli_token.run(args))
+    # -- end launchday token --
     logs.configure(args.log_level)
     if args.uvloop:
         try:
