@@ -24,7 +24,9 @@ SESSION_TTL_MS = 12 * 3600 * 1000  # a browser session lasts one launch morning,
 def token_hash(token: str) -> str:
     """SHA-256, unsalted: tokens and session ids are 160+ random bits, so a
     slow password hash would add nothing; only the hash is ever stored."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    # surrogatepass: a JSON body may carry a lone surrogate ("\ud800"); it
+    # hashes to something no real token matches instead of raising.
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(slots=True)
@@ -124,7 +126,7 @@ def lookup(org: OrgState, token: str) -> Organizer | None:
 
 def same_secret(a: str, b: str) -> bool:
     """Constant-time equality of two secrets."""
-    return hmac.compare_digest(a.encode(), b.encode())
+    return hmac.compare_digest(a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass"))
 
 
 def holder_of_hash(org: OrgState, h: str) -> Organizer | None:

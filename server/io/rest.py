@@ -74,7 +74,8 @@ async def login(request: web.Request) -> web.Response:
     body = await json_body(request)
     token = body.get("token") if isinstance(body, dict) else None
     store = store_of(request)
-    who = store.organizer(token) if isinstance(token, str) else None
+    # Tokens are URL-safe base64: anything else (a lone surrogate, say) is simply wrong.
+    who = store.organizer(token) if isinstance(token, str) and token.isascii() else None
     if who is None:
         auth_failed(request)
         raise Unauthorized("unknown or revoked token", code="unauthorized")
