@@ -10,7 +10,7 @@ from pathlib import Path
 import structlog
 from aiohttp import web
 
-from server.io import ceremony, links, pages, reports, rest, ws_console, ws_point
+from server.io import ceremony, links, openapi, pages, reports, rest, ws_console, ws_point
 from server.io.auth import STORE_KEY, errors_middleware
 from server.io.hub import CLOSE_GOING_AWAY
 from server.io.journal_sqlite import SqliteJournal
@@ -68,6 +68,7 @@ def create_app(data_dir: str | Path, token: str | None = None) -> web.Applicatio
     app.cleanup_ctx.append(lifecycle)
     app.on_shutdown.append(on_shutdown)
     app.router.add_routes(rest.routes)
+    openapi.add_routes(app)
     app.router.add_routes(ceremony.routes)
     reports.add_routes(app)
     app.router.add_get("/ws/point", ws_point.handle)
