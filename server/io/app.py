@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from aiohttp import web
 from server.io import ceremony, links, openapi, pages, reports, rest, ws_console, ws_point
 from server.io.auth import STORE_KEY, errors_middleware
 from server.io.hub import CLOSE_GOING_AWAY
-from server.io.journal_sqlite import SqliteJournal
+from server.io.journal_sqlite import JournalBusy, SqliteJournal
 from server.io.limits import GUARD_KEY, MAX_IMPORT_BODY, Guard
 from server.io.store import Store
 
@@ -53,8 +54,22 @@ def create_app(data_dir: str | Path, token: str | None = None) -> web.Applicatio
     app[GUARD_KEY] = Guard()
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        await store.open()
-        log.info("store_opened", events=len(store.events), data=str(data))
+        try:
+            await store.open()
+        except JournalBusy:
+            raise
+        except Exception as exc:
+            # A read-only or unreadable data directory: keep serving so that
+            # /healthz answers 503 with the reason, and every write is refused
+            # (503 unavailable); nothing is acknowledged.
+            health = getattr(store.journal, "health", None)
+            reason = (health() if health else None) or repr(exc)
+            log.error("store_open_failed", data=str(data), error=repr(exc))
+            print(f"launchday: cannot open the journal in {data}: {exc}\n"
+                  "  serving /healthz as failing; fix the data directory and restart", file=sys.stderr, flush=True)
+            log.info("store_failed", reason=reason)
+        else:
+            log.info("store_opened", events=len(store.events), data=str(data))
         yield
         await store.close()
         log.info("store_closed")

@@ -96,10 +96,16 @@ class SqliteJournal:
     # -- lifecycle -------------------------------------------------------------
 
     async def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock()
-        rows = await self._run(lambda: self._db().execute(
-            "SELECT stream, MAX(seq) FROM facts GROUP BY stream").fetchall())
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._lock()
+            rows = await self._run(lambda: self._db().execute(
+                "SELECT stream, MAX(seq) FROM facts GROUP BY stream").fetchall())
+        except JournalBusy:
+            raise
+        except (OSError, sqlite3.Error) as exc:  # read-only, full, unreadable: health() says why
+            self._failed = exc
+            raise
         self._last = {stream: seq for stream, seq in rows}
         self._wakeup = asyncio.Event()
         self._writer = asyncio.create_task(self._write_loop(), name="journal-writer")
@@ -143,7 +149,7 @@ class SqliteJournal:
     def health(self) -> str | None:
         """None while appends can be made durable; else why not (``/healthz``)."""
         if self._failed is not None:
-            return f"the journal failed to write: {self._failed}"
+            return f"the journal failed: {self._failed}"
         if self._closing or self._wakeup is None:
             return "the journal is closed"
         return None

@@ -213,3 +213,26 @@ async def test_ws_conflict_when_the_state_changes_before_the_fold(server, monkey
         await ws.close()
     assert "a" not in rt.state.points["D0"].applied
     assert rt.state.points["D0"].attendees == 3
+
+
+async def test_a_data_directory_that_cannot_open_serves_healthz_503(tmp_path) -> None:
+    from aiohttp import web
+
+    from server.io.app import create_app
+    from tests.utils import ADMIN
+
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("x")
+    runner = web.AppRunner(create_app(blocker / "data", token=ADMIN), handle_signals=False, shutdown_timeout=2)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    try:
+        async with aiohttp.ClientSession() as s:
+            async with s.get(base + "/healthz") as r:
+                assert r.status == 503 and (await r.json())["status"] == "failing"
+            async with s.post(base + "/api/events", json=EVENT, headers=H) as r:
+                assert r.status == 503 and (await r.json())["error"]["code"] == "unavailable"
+    finally:
+        await runner.cleanup()
