@@ -1,0 +1,231 @@
+"""Faults on a launch morning (`make soak`; marked slow, out of the default
+suite). Each test prints what it tried and what it measured; the results of
+a run are written in docs/reliability.md.
+
+- kill -9 at random moments during a 1,000-point morning, 10 times in a row:
+  nothing acknowledged lost, nothing applied twice, totals exact;
+- the data directory full (a small tmpfs this test mounts) and read-only at
+  start: a clear error, no ack for what was not written, nothing corrupted,
+  /healthz 503.
+
+Mounting needs root (CAP_SYS_ADMIN); without it these tests fail, loudly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+import signal
+import sqlite3
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from checkin import PointClient
+from tests.utils import Api, ServerProcess, thousand_csv, timeout, tree_csv, wait_until
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
+
+KILLS = 10
+
+
+def journal_facts(data: Path) -> list[dict[str, Any]]:
+    db = sqlite3.connect(f"file:{data / 'journal.sqlite3'}?mode=ro", uri=True)
+    try:
+        return [json.loads(body) for (body,) in db.execute("SELECT body FROM facts ORDER BY stream, seq")]
+    finally:
+        db.close()
+
+
+async def test_kill_9_ten_times_during_a_1000_point_morning(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    srv = await ServerProcess(data).start()
+    rng = random.Random(11)
+    clients: list[PointClient] = []
+    try:
+        async with aiohttp.ClientSession() as s:
+            api = Api(srv.base, s)
+            eid = await api.event()
+            await api.import_csv(eid, thousand_csv())
+            points = await api.points(eid)
+        tokens = {p["code"]: p["token"] for p in points}
+        codes = sorted(tokens)
+        clients = [PointClient(srv.base, tokens[c], backoff_base=0.2, backoff_cap=2.0, storm_window=2.0,
+                               ping_count=1, resync_interval_s=3600, rng=random.Random(i))
+                   for i, c in enumerate(codes)]
+        gate = asyncio.Semaphore(50)
+
+        async def start(c: PointClient) -> None:
+            async with gate:
+                await c.start()
+
+        await asyncio.gather(*(start(c) for c in clients))
+        # Each point, at its own random moment over ~40 s: check in, then a
+        # count; one in ten opens an incident. Kills fall in between.
+        want: dict[str, tuple[int, int, bool]] = {c: (rng.randint(1, 60), rng.randint(61, 200), rng.random() < 0.1)
+                                                  for c in codes}
+        acked: dict[str, list[str]] = {c: [] for c in codes}
+
+        async def morning(code: str, client: PointClient) -> None:
+            first, second, incident = want[code]
+            await asyncio.sleep(rng.uniform(0, 30))
+            futures = [client.checkin(first)]
+            await asyncio.sleep(rng.uniform(0, 10))
+            futures.append(client.set_attendees(second))
+            if incident:
+                futures.append(client.open_incident("audio", f"mất tiếng {code}"))
+            for fut in futures:
+                ack = await fut
+                acked[code].append(ack["id"])
+
+        work = [asyncio.create_task(morning(c, cl)) for c, cl in zip(codes, clients, strict=True)]
+        kill_times = []
+        started = time.monotonic()
+        for _ in range(KILLS):
+            await asyncio.sleep(rng.uniform(1.0, 4.0))
+            kill_times.append(round(time.monotonic() - started, 1))
+            srv.kill(signal.SIGKILL)
+            srv = await ServerProcess(data, srv.port).start()
+        await asyncio.wait_for(asyncio.gather(*work), timeout(300))
+        await asyncio.gather(*(c.drain(timeout(60)) for c in clients))
+        async with aiohttp.ClientSession() as s:
+            totals = await Api(srv.base, s).totals(eid)
+        n_inc = sum(1 for w in want.values() if w[2])
+        print(f"\nkill -9 at {kill_times} s; {sum(len(v) for v in acked.values())} acks; totals {totals['checked_in']} "
+              f"checked in, {totals['attendees']} attendees, {totals['incidents_open']} incidents open")
+        assert totals["checked_in"] == 1000
+        assert totals["attendees"] == sum(w[1] for w in want.values())
+        assert totals["incidents_open"] == n_inc
+    finally:
+        await asyncio.gather(*(c.stop() for c in clients), return_exceptions=True)
+        srv.stop()
+    facts = journal_facts(data)
+    ids = Counter((f["code"], f["msg_id"]) for f in facts if f.get("msg_id") and f["type"].startswith(("point.", "incident.")))
+    twice = [k for k, n in ids.items() if n > 1]
+    assert not twice, f"applied twice: {twice[:5]}"
+    journaled = {m for (_, m) in ids}
+    lost = [m for v in acked.values() for m in v if m not in journaled]
+    assert not lost, f"acknowledged but not in the journal: {lost[:5]}"
+
+
+@contextlib.contextmanager
+def tmpfs(path: Path, size: str) -> Iterator[Path]:
+    path.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.fail(f"cannot mount a tmpfs (needs root): {done.stderr.strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+def fill(path: Path) -> None:
+    """Write until the filesystem is full."""
+    with path.open("wb", buffering=0) as fh, contextlib.suppress(OSError):
+        while True:
+            fh.write(b"\0" * 4096)
+
+
+def remount(path: Path, mode: str) -> None:
+    subprocess.run(["mount", "-o", f"remount,{mode}", str(path)], check=True)
+
+
+async def _health(base: str) -> tuple[int, Any]:
+    async with aiohttp.ClientSession() as s, s.get(base + "/healthz") as r:
+        return r.status, await r.json()
+
+
+async def test_disk_full_acks_nothing_and_corrupts_nothing(tmp_path: Path) -> None:
+    with tmpfs(tmp_path / "small", "3m") as mnt:
+        data = mnt / "data"
+        srv = await ServerProcess(data).start()
+        try:
+            async with aiohttp.ClientSession() as s:
+                api = Api(srv.base, s)
+                eid = await api.event()
+                await api.import_csv(eid, tree_csv(2, 5, 0)[0])
+                tokens = [p["token"] for p in await api.points(eid)]
+                # Fill the filesystem but for 128 KiB: some writes land, then none.
+                (mnt / "reserve").write_bytes(b"\0" * 128 * 1024)
+                fill(mnt / "filler")
+                (mnt / "reserve").unlink()
+                acked, refused, i = [], [], 0
+                ws = await s.ws_connect(f"{srv.base.replace('http', 'ws')}/ws/point?token={tokens[0]}")
+                await ws.receive_json(timeout=timeout(5))
+                while not refused and i < 5000:
+                    i += 1
+                    await ws.send_json({"type": "incident", "id": f"n{i}", "kind": "other", "note": "x" * 500})
+                    answer = await ws.receive_json(timeout=timeout(10))
+                    if answer.get("type") == "ack":
+                        acked.append(answer["id"])
+                        await ws.send_json({"type": "incident.resolve", "id": f"r{i}",
+                                            "incident": answer["incident"]})
+                        if (await ws.receive_json(timeout=timeout(10))).get("type") == "ack":
+                            acked.append(f"r{i}")
+                    else:
+                        refused.append(answer)
+                status, body = await _health(srv.base)
+                print(f"\ndisk full after {len(acked)} acks: refused with {refused[0]['code']!r}; "
+                      f"/healthz {status} {body}")
+                assert refused and refused[0]["code"] == "unavailable"
+                assert status == 503 and body["status"] == "failing"
+                await ws.close()
+        finally:
+            srv.stop()  # kill -9: the worst moment
+        (mnt / "filler").unlink()
+        srv = await ServerProcess(data, srv.port).start()
+        try:
+            facts = journal_facts(data)
+            journaled = {f.get("msg_id") for f in facts}
+            assert all(m in journaled for m in acked), "an acknowledged fact was lost"
+            assert refused[0]["id"] not in journaled, "a refused fact was written"
+            assert (await _health(srv.base))[0] == 200
+        finally:
+            srv.stop()
+
+
+async def test_a_read_only_data_directory_at_start(tmp_path: Path) -> None:
+    with tmpfs(tmp_path / "ro", "8m") as mnt:
+        data = mnt / "data"
+        srv = await ServerProcess(data).start()
+        async with aiohttp.ClientSession() as s:
+            eid = await Api(srv.base, s).event()
+        srv.kill(signal.SIGTERM)
+        before = journal_facts(data)
+        remount(mnt, "ro")
+        srv = ServerProcess(data, srv.port)
+        srv.spawn()
+        try:
+            async def failing() -> bool:
+                try:
+                    status, body = await _health(srv.base)
+                except aiohttp.ClientError:
+                    return False
+                return status == 503 and body["status"] == "failing"
+
+            await wait_until(failing, 20, "/healthz to answer 503")
+            status, body = await _health(srv.base)
+            print(f"\nread-only data directory: /healthz {status} {body}")
+            async with aiohttp.ClientSession() as s:
+                code, answer = await Api(srv.base, s).call("POST", "/api/events", json={
+                    "name": "x", "starts_at": "2025-05-08T08:00:00+07:00",
+                    "report_deadline": "2025-05-08T07:30:00+07:00"})
+            assert code == 503 and answer["error"]["code"] == "unavailable"
+        finally:
+            assert srv.proc is not None
+            srv.proc.send_signal(signal.SIGTERM)
+            srv.proc.wait(timeout(20))
+            err = srv.proc.stderr.read().decode(errors="replace") if srv.proc.stderr else ""
+        assert "cannot open the journal" in err, err[-2000:]
+        remount(mnt, "rw")
+        assert journal_facts(data) == before and any(f.get("event_id") == eid for f in before)
