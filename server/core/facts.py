@@ -146,6 +146,24 @@ class OrganizerTokenRevoked(_Fact):
     token_hash: str
 
 
+class SessionOpened(_Fact):
+    """A browser logged in with an organizer token: the cookie carries a
+    random session id; only its hash is kept, with the token it stands for
+    (revoking the token ends the session) and when it expires."""
+
+    type: Literal["org.session_opened"] = "org.session_opened"
+    session_hash: str
+    token_hash: str
+    expires_ms: float
+
+
+class SessionClosed(_Fact):
+    """A session logged out."""
+
+    type: Literal["org.session_closed"] = "org.session_closed"
+    session_hash: str
+
+
 # -- agenda (docs/protocol.md#agenda) -----------------------------------------
 
 AgendaAction = Literal["start", "next", "prev", "pause", "resume", "finish"]
@@ -270,6 +288,8 @@ Fact = Annotated[
     | NoticeSent
     | OrganizerTokenIssued
     | OrganizerTokenRevoked
+    | SessionOpened
+    | SessionClosed
     | AgendaSet
     | AgendaStepped
     | LaunchArmed

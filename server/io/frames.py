@@ -102,7 +102,7 @@ def frame_id(text: str) -> str | None:
     """The id of a frame that failed to parse, if it has a usable one."""
     try:
         obj = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # 30,000 '[' pass the size limit and nest too deep
         return None
     if isinstance(obj, dict):
         mid = obj.get("id")
