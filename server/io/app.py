@@ -11,7 +11,19 @@ from pathlib import Path
 import structlog
 from aiohttp import web
 
-from server.io import ceremony, links, openapi, pages, people, reports, rest, ws_console, ws_point
+from server.io import (
+    ceremony,
+    firing,
+    gcpolicy,
+    links,
+    openapi,
+    pages,
+    people,
+    reports,
+    rest,
+    ws_console,
+    ws_point,
+)
 from server.io.auth import STORE_KEY, errors_middleware
 from server.io.hub import CLOSE_GOING_AWAY
 from server.io.journal_sqlite import JournalBusy, SqliteJournal
@@ -68,7 +80,7 @@ def create_app(data_dir: str | Path, token: str | None = None, *, redis_url: str
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         try:
-            await store.open()
+            await gcpolicy.open_store(store)  # then the loaded state is frozen: full collections skip it
         except JournalBusy:
             raise
         except Exception as exc:
@@ -89,6 +101,8 @@ def create_app(data_dir: str | Path, token: str | None = None, *, redis_url: str
             log.info("store_opened", events=len(store.events), data=str(data),
                      journal="redis" if redis_url else "sqlite")
         yield
+        await gcpolicy.stop(store)
+        await firing.close_all()
         await store.close()
         log.info("store_closed")
 

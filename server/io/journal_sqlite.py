@@ -31,7 +31,7 @@ import orjson
 import structlog
 
 from server.core.errors import Conflict, Unavailable
-from server.core.facts import dump_fact, parse_fact
+from server.core.facts import dump_fact, parse_fact_trusted
 from server.io import metrics
 from server.io.journal import Entry
 
@@ -275,7 +275,7 @@ class SqliteJournal:
             ).fetchall()
 
         rows = await self._run(fetch)
-        return [(seq, parse_fact(body)) for seq, body in rows]
+        return [(seq, parse_fact_trusted(body)) for seq, body in rows]
 
     async def tail(self, stream: str, after_seq: int) -> AsyncIterator[list[Entry]]:
         queue: asyncio.Queue[list[Entry]] = asyncio.Queue()

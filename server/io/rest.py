@@ -19,7 +19,7 @@ from server.core.importing import decide_import
 from server.core.org import organizers_view
 from server.core.report import build_report, render_csv
 from server.core.text import clean
-from server.io import metrics
+from server.io import gcpolicy, metrics
 from server.io.auth import (
     SESSION_COOKIE,
     auth_failed,
@@ -171,6 +171,7 @@ async def import_points(request: web.Request) -> web.Response:
     result = decide_import(rt.state, table, now_ms(), new_token, actor)
     if result.facts:
         await rt.commit(result.facts)
+        gcpolicy.after_import(store_of(request))  # the new points are long-lived: freeze them
     return json_response(result.summary())
 
 
@@ -257,6 +258,7 @@ async def delete_point(request: web.Request) -> web.Response:
     await rt.commit(decision.facts)
     if request.match_info["code"] in rt.state.points:
         raise Conflict("a point was added under it meanwhile", code="has_children")
+    gcpolicy.request_refreeze(store_of(request), "point deleted")  # its sockets' frozen objects
     return web.Response(status=204)
 
 

@@ -7,7 +7,7 @@ before anything else and stamps ``t1`` the moment the frame is handed to us
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
@@ -17,7 +17,7 @@ from server.core import points as pts
 from server.core.errors import BadRequest, Conflict, LaunchdayError, TooMany, Unauthorized
 from server.io import frames, metrics
 from server.io.auth import store_of
-from server.io.hub import Conn, dumps, text_frame
+from server.io.hub import Conn, dumps_bytes, text_frame
 from server.io.limits import MAX_POINT_SOCKETS, Guard, guard_of, point_sockets
 from server.io.runtime import VIEWS, EventRuntime, now_ms
 
@@ -34,6 +34,10 @@ DECIDERS: dict[str, Decider] = {
     "incident": lambda s, code, fr, now: pts.decide_incident(s, code, fr.id, fr.kind, fr.note, now),
     "incident.resolve": lambda s, code, fr, now: pts.decide_point_resolve(s, code, fr.id, fr.incident, now),
 }
+
+# How a kind's facts are committed, where not by ``rt.commit`` (firing reports
+# go through a batcher: server/io/firing.py). Returns once they are durable and folded.
+COMMITTERS: dict[str, Callable[[EventRuntime, list[Any]], Awaitable[Any]]] = {}
 
 
 def welcome(rt: EventRuntime, code: str) -> dict[str, Any]:
@@ -107,7 +111,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
 def pong(conn: Conn, t0: float, t1: float) -> None:
     """Answer ``time.ping``: ``t1`` was stamped on reading, ``t2`` is stamped
     here, just before the write (docs/protocol.md#clock-sync)."""
-    conn.send_frame(text_frame(dumps({"type": "time.pong", "t0": t0, "t1": t1, "t2": now_ms()})))
+    conn.send_frame(text_frame(dumps_bytes({"type": "time.pong", "t0": t0, "t1": t1, "t2": now_ms()})))
 
 
 async def on_frame(rt: EventRuntime, conn: Conn, code: str, text: str, t1: float, guard: Guard) -> None:
@@ -137,7 +141,8 @@ async def on_frame(rt: EventRuntime, conn: Conn, code: str, text: str, t1: float
                           retry_after_ms=wait)
         decision = DECIDERS[kind](rt.state, code, frame, t1)
         if decision.facts:
-            await rt.commit(decision.facts)
+            commit = COMMITTERS.get(kind)
+            await (rt.commit(decision.facts) if commit is None else commit(rt, decision.facts))
             point = rt.state.points.get(code)
             if point is None or frame.id not in point.applied:
                 # Decided on a state that changed before the fold (another
