@@ -62,13 +62,9 @@ TOKEN_CLOSE_CODES = frozenset({4401, 4403})
 TOKEN_HTTP_STATUSES = frozenset({401, 403})
 #: Errors that mean "nothing was applied, send it again" (docs/protocol.md#errors).
 RETRYABLE = frozenset({"conflict", "seq_conflict"})
-#: Errors that say "not now": the message was not acknowledged and is kept
-#: until it is, however long that takes, resent after ``retry_after_ms``
-#: (docs/protocol.md#errors). ``unavailable``: the server could not make it
-#: durable (its journal or Redis is away).
-RETRY_LATER = frozenset({"unavailable", "rate_limited"})
 MAX_RETRIES = 5
 RETRY_DELAY_S = 0.05
+STABLE_S = 10.0  # a connection that held this long resets the backoff (docs/protocol.md#reconnect)
 #: ``launch.fired`` goes out at a uniformly random time this long after the
 #: moment at most: measured at 10,000 points, reports sent within 0.25 s made
 #: the server spend over a second on them at once, and the console waited
@@ -91,9 +87,9 @@ def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random,
     them are polling when it comes back and land together; spread over 10 s,
     they arrive at about a hundred a second (docs/protocol.md#reconnect).
     """
-    if attempt == 0 and storm_window > 0:
-        return rng.uniform(0.0, storm_window)
     ceiling = min(cap, base * 2.0 ** min(attempt, 64))
+    if storm_window > 0:  # after an established connection: never narrower than the storm window
+        return rng.uniform(0.0, storm_window if attempt == 0 else max(storm_window, ceiling))
     return rng.uniform(0.0, ceiling)
 
 
@@ -152,6 +148,7 @@ class PointClient:
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
         storm_window: float = 10.0,
+        stable_s: float = STABLE_S,
         rng: random.Random | None = None,
         ping_count: int = 5,
         ping_spacing_s: float = 0.05,
@@ -184,6 +181,7 @@ class PointClient:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.storm_window = storm_window
+        self.stable_s = stable_s
         self._rng = rng or random.Random()
         self.ping_count = ping_count
         self.ping_spacing_s = ping_spacing_s
@@ -214,6 +212,8 @@ class PointClient:
 
         self._attempt = 0
         self._was_up = False
+        self._up_since = 0.0  # monotonic time of the last welcome
+        self._hold_until = 0.0  # monotonic: the writer waits (rate_limited, docs/protocol.md#limits)
         self._gen = 0
         self._conn_connected = False
         self._run_task: asyncio.Task[None] | None = None
@@ -428,6 +428,8 @@ class PointClient:
             # The storm window applies only to a connection that was up (a
             # first connect, or a retry of one, goes at the usual pace).
             storm = self.storm_window if self._was_up else 0.0
+            if self._was_up and time.monotonic() - self._up_since >= self.stable_s:
+                self._attempt = 0  # it held: the next drop starts backoff afresh
             self._was_up = False
             delay = backoff_delay(self._attempt, self.backoff_base, self.backoff_cap, self._rng, storm)
             self._attempt += 1
@@ -447,7 +449,9 @@ class PointClient:
         server_ms = frame.get("server_ms")
         if isinstance(server_ms, int | float) and math.isfinite(server_ms):
             self.clock.set_coarse(sent_local_ms, float(server_ms), recv_local_ms, recv_mono)
-        self._attempt = 0  # a welcome is success: the next drop starts backoff afresh
+        # Backoff is reset only once the connection has held stable_s: a
+        # server that welcomes and drops at once must not be hammered.
+        self._up_since = time.monotonic()
         self._was_up = True
         self._on_welcome(frame)
         self._conn_connected = True
@@ -490,6 +494,9 @@ class PointClient:
             while True:
                 await self._wake_writer.wait()
                 self._wake_writer.clear()
+                hold = self._hold_until - time.monotonic()
+                if hold > 0:  # rate_limited: nothing goes out before the server's time
+                    await asyncio.sleep(hold)
                 for entry in self._outbox.unsent(gen):
                     if entry.id not in self._outbox:  # answered or superseded meanwhile
                         continue
@@ -621,7 +628,20 @@ class PointClient:
 
     def _on_answer(self, frame: dict[str, Any], error: ServerError | None) -> None:
         entry_id = frame.get("id")
-        if error is not None and error.code in RETRY_LATER and isinstance(entry_id, str):
+        if error is not None and error.code == "rate_limited" and isinstance(entry_id, str):
+            entry = self._outbox.get(entry_id)
+            if entry is not None:
+                # Refused before anything was decided: hold the writer for
+                # retry_after_ms, then resend the same id, in order (not
+                # counted against MAX_RETRIES: the server said when).
+                wait_ms = frame.get("retry_after_ms")
+                ok = isinstance(wait_ms, int | float) and 0 <= wait_ms <= 60_000
+                wait = (float(wait_ms) / 1000 if ok else 1.0) * (1.0 + 0.1 * self._rng.random())
+                self._hold_until = max(self._hold_until, time.monotonic() + wait)
+                entry.sent_gen = -1
+                asyncio.get_running_loop().call_later(wait, self._wake_writer.set)
+                return
+        elif error is not None and error.code == "unavailable" and isinstance(entry_id, str):
             entry = self._outbox.get(entry_id)
             if entry is not None:
                 entry.sent_gen = -1

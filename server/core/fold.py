@@ -58,13 +58,14 @@ FOLDS: dict[str, Applier] = {
     "launch.aborted": launch.apply_abort,
     "launch.reset": launch.apply_reset,
     "launch.fired_reported": launch.apply_fired,
+    "launch.fired_batch": launch.apply_fired_batch,
     "report.snapshot_taken": report_render.apply_snapshot,
     "keyholder.added": keyholders.apply_added,
     "keyholder.revoked": keyholders.apply_revoked,
 }
 
 # Fact types of the organizers' stream (``_org``), folded by server.core.org.
-ORG_FACTS = frozenset({"org.token_issued", "org.token_revoked"})
+ORG_FACTS = frozenset({"org.token_issued", "org.token_revoked", "org.session_opened", "org.session_closed"})
 
 # The parts of the state kept by other modules, by their name in a snapshot.
 EXTENSIONS: dict[str, Extension] = {

@@ -323,16 +323,44 @@ def apply_reset(state: EventState, fact: f.LaunchReset) -> None:
     launch.current = None
 
 
-def apply_fired(state: EventState, fact: f.LaunchFiredReported) -> None:
-    point = state.points.get(fact.code)
-    if point is None or fact.msg_id in point.applied:
+def _fold_report(state: EventState, launch: Launch, r: f.LaunchFiredReported | f.FiredEntry) -> None:
+    point = state.points.get(r.code)
+    if point is None or r.msg_id in point.applied:
         return
-    point.applied[fact.msg_id] = {}
-    attempt = _attempt(launch_of(state), fact.attempt)
+    point.applied[r.msg_id] = {}
+    attempt = _attempt(launch, r.attempt)
     if attempt is None or attempt.fire_at_ms is None or attempt.aborted_ms is not None:
         return
-    if fact.code not in attempt.fired:
-        attempt.fired[fact.code] = FiredReport(fact.fired_ms, fact.offset_ms, fact.rtt_ms, fact.at_ms)
+    if r.code not in attempt.fired:
+        attempt.fired[r.code] = FiredReport(r.fired_ms, r.offset_ms, r.rtt_ms, r.at_ms)
+
+
+def apply_fired(state: EventState, fact: f.LaunchFiredReported) -> None:
+    """One report per fact: what journals before ``launch.fired_batch`` hold."""
+    _fold_report(state, launch_of(state), fact)
+
+
+def apply_fired_batch(state: EventState, fact: f.LaunchFiredBatch) -> None:
+    """Each report of the batch, in order, exactly as if it were its own fact."""
+    launch = launch_of(state)
+    for r in fact.reports:
+        _fold_report(state, launch, r)
+
+
+def batch_reports(reports: list[f.LaunchFiredReported], now_ms: float) -> f.LaunchFiredBatch:
+    """Coalesce decided ``launch.fired_reported`` facts into one batch fact.
+
+    Each entry keeps its own report's ``at_ms`` (when its frame was read), so
+    folding the batch gives the same state as folding the reports one by one.
+    The reports come from :func:`decide_fired_report` (already validated), so
+    the entries are built without validating them again.
+    """
+    entries = tuple(
+        f.FiredEntry.model_construct(code=r.code, msg_id=r.msg_id, attempt=r.attempt, fired_ms=r.fired_ms,
+                                     offset_ms=r.offset_ms, rtt_ms=r.rtt_ms, at_ms=r.at_ms)
+        for r in reports
+    )
+    return f.LaunchFiredBatch.model_construct(at_ms=now_ms, reports=entries)
 
 
 # -- views ---------------------------------------------------------------------------------------

@@ -80,6 +80,7 @@ class Presence:
     offset_ms: float | None = None
     rtt_ms: float | None = None
     remote: int = 0
+    crowded: bool = False  # an upgrade was refused for too many sockets (docs/protocol.md#limits)
 
 
 class Live:

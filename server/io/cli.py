@@ -1,4 +1,4 @@
-"""The ``launchday`` command: serve, demo."""
+"""The ``launchday`` command: serve, demo, token."""
 
 from __future__ import annotations
 
@@ -45,7 +45,14 @@ def main(argv: list[str] | None = None) -> None:
                            "incidents, then the agenda and a rehearsal launch")
     demo.add_argument("--speed", type=float, default=15.0,
                       help="with --simulate: simulated seconds per real second (default 15: the morning in ~5 min)")
+    # -- launchday token (organizer tokens; see cli_token.py) --
+    from server.io import cli_token
+
+    cli_token.add_parser(sub, os.environ.get("LAUNCHDAY_DATA", "data"))
     args = parser.parse_args(argv)
+    if args.command == "token":
+        raise SystemExit(cli_token.run(args))
+    # -- end launchday token --
     logs.configure(args.log_level)
     if args.uvloop:
         try:

@@ -54,10 +54,6 @@ class Journal(Protocol):
         the journal: how a running process learns of an event created elsewhere."""
         ...
 
-    def health(self) -> str | None:
-        """None when appends can be made durable, else the reason (``/healthz``)."""
-        ...
-
     async def try_lease(self, stream: str, name: str, ttl_ms: int) -> bool:
         """True for one caller among all processes sharing the journal, until
         ``ttl_ms`` passes: for what must happen once per cluster, not once per
@@ -65,3 +61,8 @@ class Journal(Protocol):
         ...
 
     async def load_snapshot(self, stream: str) -> tuple[int, bytes] | None: ...
+
+    def health(self) -> str | None:
+        """None while appends can be made durable, else the reason (for
+        ``/healthz``): a failed write, a closed journal, an unreachable server."""
+        ...

@@ -49,7 +49,7 @@ from redis.asyncio.sentinel import Sentinel
 from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
 
 from server.core.errors import Conflict, Unavailable
-from server.core.facts import dump_fact, parse_fact
+from server.core.facts import dump_fact, parse_fact_trusted
 from server.io import metrics
 from server.io import redis_keys as keys
 from server.io.journal import Entry, JournalRewound
@@ -378,7 +378,7 @@ class RedisJournal:
         except _DOWN as exc:
             self._mark_down(exc)
             raise Unavailable("the journal cannot be reached", code="unavailable") from exc
-        return [(seq, parse_fact(body)) for seq, body in raw]
+        return [(seq, parse_fact_trusted(body)) for seq, body in raw]
 
     async def tail(self, stream: str, after_seq: int) -> AsyncIterator[list[Entry]]:
         assert self._t is not None
@@ -409,7 +409,7 @@ class RedisJournal:
                 if seq != position:
                     raise JournalRewound(f"stream {stream}: expected seq {position}, got {seq}")
             last_digest = hashlib.blake2b(raw[-1][1], digest_size=16).digest()
-            yield [(seq, parse_fact(body)) for seq, body in raw]
+            yield [(seq, parse_fact_trusted(body)) for seq, body in raw]
 
     async def _verify(self, stream: str, position: int, digest: bytes | None) -> None:
         """After a reconnect: is the history this tail already yielded still there?"""

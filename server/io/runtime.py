@@ -206,9 +206,16 @@ class EventRuntime:
 
     async def _tick(self) -> None:
         """Coalesce: one delta per interval at most, built once for every console."""
+        loop = asyncio.get_running_loop()
+        due = loop.time()
         try:
             while self.room.consoles:
-                await asyncio.sleep(DELTA_INTERVAL_S)
+                # A fixed rate, not "sleep after the work": the time a delta
+                # takes to build does not push every later one back. Woken
+                # late (a fan-out held the loop): the next is an interval after now.
+                due += DELTA_INTERVAL_S
+                await asyncio.sleep(max(0.0, due - loop.time()))
+                due = max(due, loop.time())
                 if self.dirty_points or self.dirty_incidents or self.removed_points or self.dirty_other:
                     self.room.broadcast_consoles(self.delta())
         finally:
