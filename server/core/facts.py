@@ -361,6 +361,7 @@ _FACT_CLASSES: tuple[type[_Fact], ...] = (
     IncidentResolved, NoticeSent, OrganizerTokenIssued, OrganizerTokenRevoked, AgendaSet, AgendaStepped,
     LaunchArmed, LaunchKeyPressed, LaunchAborted, LaunchReset, LaunchFiredReported, LaunchFiredBatch,
     ReportSnapshotTaken,
+    EventEdited, KeyHolderAdded, KeyHolderRevoked, SessionOpened, SessionClosed,
 )
 
 

@@ -97,7 +97,10 @@ def session_organizer(request: web.Request) -> tuple[str, str] | None:
     if orgs.same_secret(holder, orgs.token_hash(store.admin_token)):
         return ("admin", "admin")
     found = orgs.holder_of_hash(store.org, holder)
-    return (found.name, found.role) if found else None
+    if found is None:
+        return None
+    store.last_used[holder[:12]] = _now_ms()  # in memory, per process (see Store.last_used)
+    return (found.name, found.role)
 
 
 def identify(request: web.Request) -> tuple[str, str, bool]:

@@ -153,3 +153,34 @@ async def test_agenda_edit_while_running_is_refused_and_changes_nothing(server) 
     await api.call("POST", f"/api/events/{eid}/agenda/finish", 200)
     done = await api.call("PUT", f"/api/events/{eid}/agenda", 200, json={"items": items[:1]})
     assert done["state"] == "not_started" and len(done["items"]) == 1
+
+
+async def test_an_edited_event_and_key_holders_survive_kill_9(tmp_path) -> None:
+    """Replayed from the journal (the trusted decode) after a kill -9."""
+    import signal
+
+    from tests.utils import ServerProcess
+
+    data = tmp_path / "data"
+    srv = await ServerProcess(data).start()
+    try:
+        async with aiohttp.ClientSession() as s:
+            api = Api(srv.base, s)
+            eid = await api.event()
+            edited = await api.call("PATCH", f"/api/events/{eid}", 200, json={"name": "Lễ phát động (sửa)"})
+            a = await api.call("POST", f"/api/events/{eid}/keyholders", 201, json={"name": "Chủ tịch UBND tỉnh"})
+            b = await api.call("POST", f"/api/events/{eid}/keyholders", 201, json={"name": "Bí thư Tỉnh ủy"})
+            await api.call("DELETE", f"/api/events/{eid}/keyholders/{b['id']}", 204)
+            holders = await api.call("GET", f"/api/events/{eid}/keyholders", 200)
+        assert srv.kill(signal.SIGKILL) == -signal.SIGKILL
+        srv = await ServerProcess(data, srv.port).start()
+        async with aiohttp.ClientSession() as s:
+            api = Api(srv.base, s)
+            assert await api.call("GET", f"/api/events/{eid}", 200) == edited
+            assert await api.call("GET", f"/api/events/{eid}/keyholders", 200) == holders
+            me = await Api(srv.base, s, a["token"]).call("GET", "/api/keyholder", 200)
+            assert me["name"] == "Chủ tịch UBND tỉnh"
+            status, _ = await Api(srv.base, s, b["token"]).call("GET", "/api/keyholder")
+            assert status == 401
+    finally:
+        srv.stop()
