@@ -62,6 +62,9 @@ class TokenIssued(BaseModel):
     id: str
     name: str
     role: Role
+    issued_ms: float | None = None
+    login_url: str | None = Field(None, description="/console/#token=…: logs a browser in (shown only here)")
+    qr_svg: str | None = Field(None, description="the log-in link's QR code, an inline SVG")
 
 
 class TokenView(BaseModel):
@@ -70,6 +73,13 @@ class TokenView(BaseModel):
     role: Role
     issued_ms: float
     revoked: bool
+    last_used_ms: float | None = Field(None, description="in memory, per process, since it started")
+
+
+class AuditPage(BaseModel):
+    items: list[dict[str, Any]]
+    seq: int
+    more: bool
 
 
 class EventCreate(BaseModel):
@@ -86,6 +96,44 @@ class EventView(BaseModel):
     report_deadline: str
     timezone: str
     created_ms: float
+
+
+class EventPatch(BaseModel):
+    name: str | None = Field(None, min_length=1, max_length=300)
+    starts_at: str | None = Field(None, description="ISO 8601 with an offset")
+    report_deadline: str | None = None
+    timezone: str | None = None
+
+
+class KeyHolderCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=100, description="e.g. Chủ tịch UBND tỉnh; the name pressed as the key")
+
+
+class KeyHolderView(BaseModel):
+    id: str
+    name: str
+    added_ms: float
+    added_by: str | None
+    revoked_ms: float | None
+    revoked: bool
+
+
+class KeyHolderIssued(KeyHolderView):
+    token: str = Field(description="shown only here; only its hash is stored")
+    url: str = Field(description="the holder's page /k/<token>")
+    qr_svg: str
+
+
+class LaunchObject(_Model):
+    state: Literal["idle", "armed", "countdown", "fired", "aborted"]
+    keys_pressed: list[str] = []
+
+
+class KeyHolderMe(BaseModel):
+    id: str
+    name: str
+    event: dict[str, Any]
+    launch: dict[str, Any]
 
 
 class PointCreate(_Model):
@@ -181,6 +229,7 @@ class NoticeSent(BaseModel):
 
 EID = {"name": "eid", "in": "path", "required": True, "schema": {"type": "string"}}
 CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
+KID = {"name": "kid", "in": "path", "required": True, "schema": {"type": "string"}}
 
 # (method, path, role or None, summary, request body model, {status: response model or None}, extra params)
 Op = tuple[str, str, str | None, str, Any, dict[int, Any], list[dict[str, Any]]]
@@ -196,6 +245,18 @@ OPERATIONS: list[Op] = [
     ("post", "/api/events", "admin", "Create an event", EventCreate, {201: EventView}, []),
     ("get", "/api/events", "viewer", "Events", None, {200: list[EventView]}, []),
     ("get", "/api/events/{eid}", "viewer", "One event", None, {200: EventView}, [EID]),
+    ("patch", "/api/events/{eid}", "admin", "Edit an event (name, times, time zone)", EventPatch, {200: EventView},
+     [EID]),
+    ("get", "/api/events/{eid}/keyholders", "viewer", "The launch's key holders", None,
+     {200: list[KeyHolderView]}, [EID]),
+    ("post", "/api/events/{eid}/keyholders", "operator", "Add a key holder (their link shown once)",
+     KeyHolderCreate, {201: KeyHolderIssued}, [EID]),
+    ("delete", "/api/events/{eid}/keyholders/{kid}", "operator", "Revoke a key holder's link", None,
+     {204: None}, [EID, KID]),
+    ("get", "/api/keyholder", "keyholder", "A key holder's own page data", None, {200: KeyHolderMe}, []),
+    ("post", "/api/keyholder/press", "keyholder", "A key holder presses their own key", None,
+     {200: LaunchObject}, []),
+    ("get", "/api/tokens/audit", "admin", "Organizer tokens issued and revoked", None, {200: AuditPage}, []),
     ("post", "/api/events/{eid}/points/import", "admin", "Import points (CSV or XLSX, at most 5 MB)",
      "import", {200: ImportSummary}, [EID]),
     ("get", "/api/events/{eid}/points", "viewer", "Points, filtered", None, {200: list[PointView]},
@@ -247,7 +308,10 @@ def build() -> dict[str, Any]:
         op: dict[str, Any] = {"summary": summary, "operationId": f"{method}_{path}", "responses": {}}
         if params:
             op["parameters"] = params
-        if role is not None:
+        if role == "keyholder":
+            op["security"] = [{"bearer": []}]
+            op["description"] = "A key holder's own token (its /k/<token> link); nothing else can call it."
+        elif role is not None:
             op["security"] = [{"bearer": []}, {"session": []}]
             op["description"] = f"Needs the {role} role (viewer ⊂ operator ⊂ admin)."
         if body == "import":
