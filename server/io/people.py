@@ -19,7 +19,16 @@ from server.core.audit import AuditLog
 from server.core.errors import Unauthorized
 from server.core.events import decide_edit_event, event_view
 from server.io import reports
-from server.io.auth import bearer, event_of, json_body, json_response, need, store_of
+from server.io.auth import (
+    auth_failed,
+    bearer,
+    check_auth_rate,
+    event_of,
+    json_body,
+    json_response,
+    need,
+    store_of,
+)
 from server.io.links import public_base
 from server.io.pages import CONSOLE, _file, invalid_link_page
 from server.io.qr import keyholder_url, qr_svg
@@ -117,8 +126,10 @@ def keyholder_of(store: Any, token: str) -> tuple[EventRuntime, kh.KeyHolder] | 
 
 
 def _holder(request: web.Request) -> tuple[EventRuntime, kh.KeyHolder]:
+    check_auth_rate(request)  # wrong tokens count against the address, as on organizer routes
     found = keyholder_of(store_of(request), bearer(request))
     if found is None:
+        auth_failed(request)
         raise Unauthorized("unknown or revoked key holder link", code="unauthorized")
     return found
 

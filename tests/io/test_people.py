@@ -184,3 +184,12 @@ async def test_an_edited_event_and_key_holders_survive_kill_9(tmp_path) -> None:
             assert status == 401
     finally:
         srv.stop()
+
+
+async def test_guessing_key_holder_links_is_rate_limited(server) -> None:
+    api: Api = server.api
+    statuses = []
+    for i in range(12):  # the failed-authentication bucket holds 10 (server/io/limits.py)
+        status, _ = await Api(server.base, api.session, f"guess-{i:04d}-{'x' * 20}").call("GET", "/api/keyholder")
+        statuses.append(status)
+    assert statuses[:10] == [401] * 10 and statuses[10:] == [429, 429], statuses
