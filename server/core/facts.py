@@ -2,7 +2,7 @@
 
 A fact records what happened, with the server time it happened at (``at_ms``)
 and, for organizer actions, who did it (``actor``, for the audit log). Facts
-are folded into state by :func:`server.core.state.apply`; they are never
+are folded into state by :func:`server.core.fold.apply`; they are never
 edited or deleted. Adding a fact type or an optional field is compatible;
 renaming one is not (old journals must still replay).
 """

@@ -31,6 +31,7 @@ from server.core.errors import (
     BadRequest,
     Forbidden,
     LaunchdayError,
+    NotFound,
     PayloadTooLarge,
     TooMany,
     Unauthorized,
@@ -208,9 +209,20 @@ _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 40
 async def errors_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    """Every refusal becomes the coded JSON error; nothing escapes as a crash."""
+    """Every refusal becomes the coded JSON error; nothing escapes as a crash.
+
+    A "not found" on a route of an event, in a cluster, is answered only
+    after this process has folded what the others wrote until now (the
+    request may follow a write made through another process): then the
+    handler runs once more."""
     try:
-        return await handler(request)
+        try:
+            return await handler(request)
+        except NotFound:
+            eid = request.match_info.get("eid")
+            if eid is None or not await store_of(request).catch_up(eid):
+                raise
+            return await handler(request)
     except LaunchdayError as err:
         return error_response(err)
     except web.HTTPRequestEntityTooLarge:

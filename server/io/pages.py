@@ -61,7 +61,7 @@ async def console(request: web.Request) -> web.StreamResponse:
 
 
 async def point_page(request: web.Request) -> web.StreamResponse:
-    if store_of(request).point_by_token(request.match_info["token"]) is None:
+    if await store_of(request).find_point(request.match_info["token"]) is None:
         return invalid_link_page()
     return _file(CHECKIN / "index.html")
 

@@ -107,12 +107,18 @@ class EventRuntime:
         if self.failed is not None:
             raise Unavailable(f"this event cannot be folded here: {self.failed}", code="unavailable")
         seq = await self.journal.append(self.id, facts, expect_seq)
+        await self.wait_seq(seq)
+        return seq
+
+    async def wait_seq(self, seq: int) -> None:
+        """Return once this process has folded the journal up to ``seq``."""
+        if self.failed is not None:
+            raise Unavailable(f"this event cannot be folded here: {self.failed}", code="unavailable")
         if self.state.seq < seq:
             future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._waiter_ids += 1
             heapq.heappush(self._waiters, (seq, self._waiter_ids, future))
             await future
-        return seq
 
     async def _tail(self) -> None:
         while self.failed is None:

@@ -21,7 +21,7 @@ from typing import Any
 import structlog
 
 from server.core import org as orgs
-from server.core.errors import NotFound
+from server.core.errors import LaunchdayError, NotFound
 from server.core.events import decide_create_event
 from server.core.facts import EventCreated
 from server.io.journal import Journal
@@ -29,6 +29,9 @@ from server.io.presence import LocalPresence
 from server.io.runtime import EventRuntime, now_ms
 
 log = structlog.get_logger("launchday.store")
+
+
+CATCH_UP_S = 2.0  # how long a lookup waits for this process to fold the others' writes
 
 
 def new_token() -> str:
@@ -54,6 +57,7 @@ class Store:
         # list. In memory and per process: not journaled (a use is not a fact),
         # lost at a restart, and with several processes each knows its own.
         self.last_used: dict[str, float] = {}
+        self._loading: dict[str, asyncio.Future[EventRuntime]] = {}
 
     async def open(self) -> None:
         await self.journal.open()
@@ -62,8 +66,8 @@ class Store:
                 for seq, fact in await self.journal.read(stream):
                     orgs.apply_org(self.org, fact, seq)
                 continue
-            await self._add_event(stream)
-        if getattr(self.journal, "shared", False):
+            await self._ensure_event(stream)
+        if self.shared:
             await self._share_admin_token()
         self._tasks = [asyncio.create_task(self._tail_org(), name="tail-org"),
                        asyncio.create_task(self._follow_streams(), name="follow-streams")]
@@ -106,6 +110,49 @@ class Store:
                 return f"event {rt.id}: {rt.failed}"
         return None
 
+    @property
+    def shared(self) -> bool:
+        """True when other processes append to the same journal (Redis)."""
+        return bool(getattr(self.journal, "shared", False))
+
+    async def _ensure_event(self, stream: str) -> EventRuntime:
+        """The event's runtime, loaded once however many callers ask at once."""
+        rt = self.events.get(stream)
+        if rt is not None:
+            return rt
+        loading = self._loading.get(stream)
+        if loading is None:
+            loading = self._loading[stream] = asyncio.ensure_future(self._add_event(stream))
+            loading.add_done_callback(lambda _: self._loading.pop(stream, None))
+        return await asyncio.shield(loading)
+
+    async def catch_up(self, event_id: str | None = None, timeout_s: float = CATCH_UP_S) -> bool:
+        """Read your writes across processes: fold what other processes have
+        appended up to now (one event, or every event) before answering a
+        lookup that failed. Without it, a request that follows a write but
+        lands on another process (through a load balancer) could be told
+        404 (an event created a moment ago) or 401 (a point imported a moment
+        ago, whose device would then stop for good). One process: nothing to
+        catch up, False."""
+        if not self.shared:
+            return False
+        try:
+            if event_id is not None and event_id not in self.events:
+                if not event_id.startswith("ev-") or await self.journal.last_seq(event_id) == 0:
+                    return False
+                await asyncio.wait_for(self._ensure_event(event_id), timeout_s)
+            runtimes = [self.events[event_id]] if event_id is not None else list(self.events.values())
+            tops = [await self.journal.last_seq(rt.id) for rt in runtimes]
+            await asyncio.wait_for(asyncio.gather(*(rt.wait_seq(top) for rt, top in zip(runtimes, tops, strict=True))),
+                                   timeout_s)
+            streams = set(await self.journal.streams())
+            for stream in streams - self.events.keys() - {orgs.ORG_STREAM}:
+                if event_id is None:
+                    await asyncio.wait_for(self._ensure_event(stream), timeout_s)
+        except (TimeoutError, LaunchdayError):
+            return False
+        return True
+
     async def _add_event(self, stream: str) -> EventRuntime:
         rt = await EventRuntime.load(self.journal, stream)
         rt.presence_board = self.presence
@@ -120,8 +167,8 @@ class Store:
     async def _follow_streams(self) -> None:
         """Events created after start, here or by another process."""
         async for stream in self.journal.new_streams():
-            if stream != orgs.ORG_STREAM and stream not in self.events:
-                await self._add_event(stream)
+            if stream != orgs.ORG_STREAM:
+                await self._ensure_event(stream)
 
     async def _tail_org(self) -> None:
         async for entries in self.journal.tail(orgs.ORG_STREAM, self.org.seq):
@@ -190,6 +237,13 @@ class Store:
             return None
         self.last_used[digest[:12]] = now_ms()
         return (found.name, found.role)
+
+    async def find_point(self, token: str) -> tuple[EventRuntime, str] | None:
+        """``point_by_token``, caught up with the other processes on a miss."""
+        found = self.point_by_token(token)
+        if found is None and len(token) >= 20 and await self.catch_up():
+            found = self.point_by_token(token)
+        return found
 
     def point_by_token(self, token: str) -> tuple[EventRuntime, str] | None:
         if not token:

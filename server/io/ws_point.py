@@ -68,7 +68,7 @@ def welcome(rt: EventRuntime, code: str) -> dict[str, Any]:
 
 async def handle(request: web.Request) -> web.StreamResponse:
     token = request.query.get("token", "")
-    found = store_of(request).point_by_token(token)
+    found = await store_of(request).find_point(token)
     if found is None:
         raise Unauthorized("unknown or rotated point token", code="invalid_token")
     rt, code = found
