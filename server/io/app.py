@@ -73,7 +73,7 @@ def create_app(data_dir: str | Path, token: str | None = None, *, redis_url: str
         if fresh:
             print(f"launchday: generated the admin token (saved in {data / 'admin_token'}):\n  {token}",
                   flush=True)
-    app = web.Application(middlewares=[errors_middleware], client_max_size=MAX_BODY)
+    app = web.Application(middlewares=[errors_middleware, pages.compress_pages], client_max_size=MAX_BODY)
     store = make_store(data, token, redis_url, redis_replicas, redis_durability)
     app[STORE_KEY] = store
     app[GUARD_KEY] = Guard()

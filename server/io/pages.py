@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
@@ -107,6 +108,21 @@ async def labels_js(request: web.Request) -> web.Response:
     """The one source of level names and labels (server/core/labels.py) as an
     ES module, for the point page, the hall and the console."""
     return web.Response(text=LABELS_JS, content_type="text/javascript", charset="utf-8", headers=NO_CACHE)
+
+
+_COMPRESSIBLE = (".html", ".js", ".css", ".svg", ".json", ".webmanifest")
+
+
+@web.middleware
+async def compress_pages(request: web.Request, handler: Any) -> web.StreamResponse:
+    """The pages and their scripts gzipped on the wire when the browser takes
+    it: a site lead's first load on a weak 3G link is a third of the bytes.
+    (Only files: the API's JSON and the sockets are left as they are.)"""
+    response = await handler(request)
+    if (isinstance(response, web.FileResponse) and "gzip" in request.headers.get("Accept-Encoding", "")
+            and (request.path.endswith(_COMPRESSIBLE) or not request.path.startswith("/static/"))):
+        response.enable_compression(web.ContentCoding.gzip)
+    return response
 
 
 def add_routes(app: web.Application) -> None:
