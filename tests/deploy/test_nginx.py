@@ -202,9 +202,14 @@ async def test_killing_a_backend_moves_rest_and_points_to_the_others(cluster: Cl
         tried = cluster.served_by()
         assert any(t[0] == dead_addr and len(t) > 1 and t[-1] != dead_addr for t in tried), tried
         # The point that was on the dead process reconnects through nginx to another.
-        await wait_until(lambda: all(c.connected for c in clients) and
-                         sum(len(c.connect_times) for c in clients) == 4, 20,
-                         "the dead process's point to reconnect")
+        try:
+            await wait_until(lambda: all(c.connected for c in clients) and
+                             sum(len(c.connect_times) for c in clients) == 4, 20,
+                             "the dead process's point (exactly one) to reconnect")
+        except AssertionError as exc:
+            states = [(c.state, len(c.connect_times)) for c in clients]
+            raise AssertionError(f"{exc}; clients (state, connects): {states}; "
+                                 f"nginx tried: {cluster.served_by()}") from None
         for i, c in enumerate(clients):
             ack = await asyncio.wait_for(c.checkin(10 + i), timeout(20))
             assert ack["type"] == "ack"
