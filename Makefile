@@ -4,7 +4,7 @@ PORT ?= 8080
 DATA ?= data
 SPEED ?= 15
 
-.PHONY: setup run serve test test-all test-timing check lint typecheck bench bench-foundation bench-launch bench-cluster bench-smoke loadtest soak clean
+.PHONY: setup run serve test test-all test-timing check lint typecheck bench bench-foundation bench-launch bench-cluster bench-smoke loadtest soak soak-locust clean
 
 setup:
 	@./scripts/setup.sh
@@ -65,9 +65,15 @@ loadtest: setup
 	LAUNCHDAY_SHAPE=$(SHAPE) $(VENV)/locust -f loadtest/locustfile.py --headless --host $(HOST) -u $(USERS) \
 		-t $(RUN_TIME) --csv $(LOCUST_OUT) --html $(LOCUST_OUT).html --only-summary
 
-## soak: Locust's steady shape for SOAK_TIME (default 30m), with the server's RSS/CPU/FDs sampled every 10 s
-SOAK_TIME ?= 30m
+## soak: the fault runs (as root: it mounts tmpfs and makes a network namespace): kill -9 x10 during a
+## 1,000-point morning, disk full, read-only data dir, 100 stalled readers, points behind a bad link.
+## Results go in docs/reliability.md.
 soak: setup
+	$(VENV)/python -m pytest tests/faults -m slow -q -s -p no:cacheprovider
+
+## soak-locust: Locust's steady shape for SOAK_TIME (default 30m), with the server's RSS/CPU/FDs sampled every 10 s
+SOAK_TIME ?= 30m
+soak-locust: setup
 	@mkdir -p loadtest/out
 	LAUNCHDAY_SHAPE=steady LAUNCHDAY_SOAK_CSV=loadtest/out/soak-server.csv $(VENV)/locust -f loadtest/locustfile.py \
 		--headless --host $(HOST) -u $(USERS) -t $(SOAK_TIME) --csv loadtest/out/locust-soak --csv-full-history \

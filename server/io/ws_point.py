@@ -7,6 +7,8 @@ before anything else and stamps ``t1`` the moment the frame is handed to us
 
 from __future__ import annotations
 
+import contextlib
+import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -25,6 +27,7 @@ log = structlog.get_logger("launchday.ws")
 
 MAX_FRAME = 64 * 1024
 _FRAMES_IN = metrics.FRAMES_IN.labels("point")  # resolved once: this runs for every frame
+POINT_SNDBUF = 256 * 1024
 HEARTBEAT_S = 20.0  # a dead phone (no pong) is closed and shown offline within ~30 s
 
 Decider = Callable[[Any, str, Any, float], pts.Decision]
@@ -80,6 +83,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
         raise TooMany(f"this point already has {MAX_POINT_SOCKETS} connections", code="too_many_connections")
     ws = web.WebSocketResponse(max_msg_size=MAX_FRAME, compress=False, heartbeat=HEARTBEAT_S)
     await ws.prepare(request)
+    _bound_kernel_buffer(request)
     guard = guard_of(request)
     conn = Conn(ws, request, "point", code)
     rt.room.add(conn)
@@ -106,6 +110,19 @@ async def handle(request: web.Request) -> web.StreamResponse:
         rt.presence_changed(code)
         clog.debug("point_disconnected", close_code=ws.close_code)
     return ws
+
+
+def _bound_kernel_buffer(request: web.Request) -> None:
+    """Cap the kernel's send buffer for a point socket. Linux grows it up to
+    tcp_wmem's maximum (4 MiB here) for a socket that does not read, where
+    the hub's 1 MiB check (hub.SLOW_LIMIT, on the transport's own buffer)
+    cannot see it: measured, 100 frozen phones then held 150 MB of kernel
+    memory and the other points' launch frame came 5x later. A point gets
+    kilobytes a minute; 256 KiB is ample (docs/protocol.md#limits)."""
+    sock = request.transport.get_extra_info("socket") if request.transport else None
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, POINT_SNDBUF)
 
 
 def pong(conn: Conn, t0: float, t1: float) -> None:

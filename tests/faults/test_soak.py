@@ -253,8 +253,8 @@ def _stalled_socket(port: int, token: str) -> Any:
 
 
 async def _launch_lag(tmp_path: Path, stalled: int, label: str) -> tuple[list[float], int, dict[str, Any]]:
-    """Connect 900 reading points (and ``stalled`` frozen ones, in district
-    D9), flood D9 with notices during the countdown, press: each reading
+    """Connect 900 reading points (and ``stalled`` frozen ones, in districts
+    D8 and D9), flood D8 and D9 with notices while armed, press: each reading
     point's lag from the press to its ``launch`` countdown frame (ms)."""
     data = tmp_path / label
     srv = await ServerProcess(data).start()
@@ -262,20 +262,26 @@ async def _launch_lag(tmp_path: Path, stalled: int, label: str) -> tuple[list[fl
     readers: list[asyncio.Task[None]] = []
     got: dict[str, float] = {}
     try:
-        async with aiohttp.ClientSession() as s:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as s:
             api = Api(srv.base, s)
             eid = await api.event()
             await api.import_csv(eid, thousand_csv())
             points = await api.points(eid)
-            d9 = [p for p in points if p["district"] == "D9"][:100]
-            rest = [p for p in points if p["district"] != "D9"][:900]
+            flooded = [p for p in points if p["district"] in ("D8", "D9")]
+            d9 = flooded[:100]  # the points that may freeze (in D8 and D9, which the notices flood)
+            rest = [p for p in points if p not in d9]
             assert len(d9) == 100 and len(rest) == 900
             ws_base = srv.base.replace("http", "ws", 1)
+
+            notices: Counter[str] = Counter()
 
             async def reader(p: dict[str, Any], ws: aiohttp.ClientWebSocketResponse) -> None:
                 async for msg in ws:
                     if msg.type != aiohttp.WSMsgType.TEXT:
                         break
+                    if msg.data.startswith('{"type":"notice"'):  # the flood: counted, not parsed
+                        notices[p["code"]] += 1
+                        continue
                     frame = json.loads(msg.data)
                     if frame.get("type") == "launch" and frame["launch"].get("state") == "countdown":
                         got.setdefault(p["code"], time.perf_counter())
@@ -284,7 +290,8 @@ async def _launch_lag(tmp_path: Path, stalled: int, label: str) -> tuple[list[fl
 
             async def connect(p: dict[str, Any]) -> None:
                 async with gate:
-                    ws = await s.ws_connect(f"{ws_base}/ws/point?token={p['token']}", max_msg_size=0)
+                    ws = await s.ws_connect(f"{ws_base}/ws/point?token={p['token']}", max_msg_size=0,
+                                            timeout=aiohttp.ClientWSTimeout(ws_close=timeout(10)))
                     readers.append(asyncio.create_task(reader(p, ws)))
 
             await asyncio.gather(*(connect(p) for p in rest))
@@ -295,15 +302,24 @@ async def _launch_lag(tmp_path: Path, stalled: int, label: str) -> tuple[list[fl
             await api.call("POST", f"/api/events/{eid}/launch/arm", 200, json={"countdown_ms": 60_000})
             text = "ữ" * 1000  # ~3 KB a notice: 500 of them pass the 1 MiB a socket may buffer
             await asyncio.gather(*(api.call("POST", f"/api/events/{eid}/notices", 201,
-                                            json={"text": text, "district": "D9"}) for _ in range(500)))
+                                            json={"text": text, "district": d}) for _ in range(500)
+                                   for d in ("D8", "D9")))
+            # The reading points of D8 and D9 have read the whole flood: the
+            # launch is measured on a quiet client, in both runs alike.
+            flood_end = time.perf_counter()
+            flooded_readers = [p["code"] for p in rest if p["district"] in ("D8", "D9")]
+            await wait_until(lambda: all(notices[c] == 500 for c in flooded_readers), 120, "the flood to be read")
             t0 = time.perf_counter()
             await api.call("POST", f"/api/events/{eid}/launch/press", 200, json={"key": "Chủ tịch"})
             await wait_until(lambda: len(got) == 900, 60, "every reading point to get the countdown")
             lags = sorted((t - t0) * 1000 for t in got.values())
+            print(f"\n[{label}] press {t0 - flood_end:.2f} s after the flood; p99 {_p(lags, 0.99):.1f} ms")
             async with s.get(srv.base + "/metrics") as r:
                 metrics_text = await r.text()
             closed = sum(float(line.split()[-1]) for line in metrics_text.splitlines()
                          if line.startswith("launchday_slow_consumers_closed_total"))
+            if stalled:  # closed with 1013 behind what they hold, then cut: their memory is freed
+                await wait_until(lambda: _online(api, eid, 1000 - stalled), 30, "the stalled sockets to go")
             totals = await api.totals(eid)
             return lags, int(closed), totals
     finally:
@@ -314,20 +330,35 @@ async def _launch_lag(tmp_path: Path, stalled: int, label: str) -> tuple[list[fl
         srv.stop()
 
 
+async def _online(api: Api, eid: str, n: int) -> bool:
+    return (await api.totals(eid))["online"] == n
+
+
 def _p(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
+ROUNDS = 3
+
+
 async def test_stalled_readers_are_dropped_and_do_not_slow_the_others(tmp_path: Path) -> None:
-    base_lags, _, _ = await _launch_lag(tmp_path, 0, "without")
-    lags, closed, totals = await _launch_lag(tmp_path, 100, "with")
-    print(f"\nlaunch lag over 900 reading points, press → countdown frame: without stalled readers "
-          f"p50 {_p(base_lags, 0.5):.1f} ms p99 {_p(base_lags, 0.99):.1f} ms; with 100 stalled: "
-          f"p50 {_p(lags, 0.5):.1f} ms p99 {_p(lags, 0.99):.1f} ms; closed with 1013: {closed}; "
-          f"online after: {totals['online']}")
-    assert closed == 100
+    """Alternating runs without and with 100 stalled readers (a shared
+    machine is noisy: one run each proves little); the median of each side's
+    p99 is compared."""
+    without: list[float] = []
+    with_stalled: list[float] = []
+    for n in range(ROUNDS):
+        base_lags, _, _ = await _launch_lag(tmp_path, 0, f"without-{n}")
+        lags, closed, totals = await _launch_lag(tmp_path, 100, f"with-{n}")
+        assert closed == 100 and totals["online"] == 900
+        without.append(_p(base_lags, 0.99))
+        with_stalled.append(_p(lags, 0.99))
+    a, b = sorted(without)[ROUNDS // 2], sorted(with_stalled)[ROUNDS // 2]
+    print(f"\nlaunch lag p99 over 900 reading points (press → countdown frame), {ROUNDS} runs each: "
+          f"without stalled readers {[round(x, 1) for x in without]} ms (median {a:.1f}); with 100 stalled "
+          f"(each closed with 1013) {[round(x, 1) for x in with_stalled]} ms (median {b:.1f})")
     # Within 20 %, with 5 ms of slack for the scheduler noise of a shared machine.
-    assert _p(lags, 0.99) <= 1.2 * _p(base_lags, 0.99) + 5.0
+    assert b <= 1.2 * a + 5.0
 
 
 def _serve_everywhere(data: Path, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
