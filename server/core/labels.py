@@ -167,7 +167,7 @@ ROW_ERRORS: dict[str, dict[str, str]] = {
 
 # The import's columns (the header keeps the contract's English names).
 COLUMNS_VI = {"code": "mã", "name": "tên", "level": "cấp", "parent": "đơn vị cấp trên", "chair": "người phụ trách",
-              "phone": "điện thoại", "expected": "số người dự kiến"}
+              "phone": "số điện thoại", "expected": "số người dự kiến"}
 
 
 def row_error(column: str, code: str, **params: Any) -> dict[str, Any]:
