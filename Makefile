@@ -4,7 +4,7 @@ PORT ?= 8080
 DATA ?= data
 SPEED ?= 15
 
-.PHONY: setup run serve test test-all test-timing check lint typecheck bench bench-foundation bench-launch bench-smoke loadtest soak clean
+.PHONY: setup run serve test test-all test-timing check lint typecheck bench bench-foundation bench-launch bench-cluster bench-smoke loadtest soak clean
 
 setup:
 	@./scripts/setup.sh
@@ -25,7 +25,7 @@ test-all: setup
 
 ## test-timing: the timing tests with the issues' strict bounds (fire error, console staleness); run on a quiet machine
 test-timing: setup
-	LAUNCHDAY_STRICT_TIMING=1 $(VENV)/python -m pytest tests/io/test_launch_sync.py tests/browser/test_console.py -q -s -k "fire_together or kill_9 or live_load or follows_1000"
+	LAUNCHDAY_STRICT_TIMING=1 $(VENV)/python -m pytest tests/io/test_launch_sync.py tests/io/test_cluster.py tests/browser/test_console.py -q -s -k "fire_together or kill_9 or live_load or follows_1000 or identical or keys_pressed"
 
 lint: setup
 	$(VENV)/ruff check server checkin loadtest tests
@@ -36,7 +36,7 @@ typecheck: setup
 check: lint typecheck test
 
 ## bench: every benchmark (foundation, then the launch at 1k/5k/10k beside reference servers); appends to docs/benchmarks.md
-bench: bench-foundation bench-launch
+bench: bench-foundation bench-launch bench-cluster
 
 bench-foundation: setup
 	$(VENV)/python -m loadtest.bench_foundation
@@ -44,6 +44,10 @@ bench-foundation: setup
 ## bench-launch: launchday vs websockets.broadcast vs Node ws at 1,000/5,000/10,000 points (~8 min; BENCH_ARGS="--points 10000")
 bench-launch: setup
 	$(VENV)/python -m loadtest.bench $(BENCH_ARGS)
+
+## bench-cluster: several processes on Redis: durable appends (always, WAIT 1), 10,000 points on 1/2/3 processes, 20,000 on 2 (~10 min)
+bench-cluster: setup
+	$(VENV)/python -m loadtest.bench_cluster $(BENCH_ARGS)
 
 ## bench-smoke: the same harness at 200 points, not written to the docs (what tests/loadtest runs)
 bench-smoke: setup

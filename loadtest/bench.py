@@ -412,6 +412,12 @@ class Run:
         launch = await self.call(srv, "POST", base + "/press", json={"key": "bench"})
         answer_ms = (time.time() - poke) * 1000.0
         fire_at = float(launch["fire_at_ms"])
+
+        async def after_fired_push() -> tuple[float, dict[str, float]]:  # the reports' window starts here
+            await asyncio.sleep(max(0.0, fire_at / 1000 + 0.7 - time.time()))
+            return cpu_s(srv.pid), scrape(srv.port)
+
+        reports0 = asyncio.create_task(after_fired_push())
         await asyncio.sleep(1.0)
         fanout_ms = scrape(srv.port).get(FANOUT_KEY, math.nan) * 1000.0
         results = await asyncio.gather(*(f.line(120) for f in fleets))
@@ -425,13 +431,32 @@ class Run:
         per_fleet = [stats([abs(c["fired_local_wall_ms"] - fire_at) for c in r["clients"]
                             if c["fired_local_wall_ms"] is not None]) for r in results]
         got = await self.call(srv, "GET", base)
+        # firing reports: wait until every fired client's report is counted (batched, spread over ~5 s)
+        until = time.time() + 20
+        while (got.get("fired_stats") or {}).get("count", 0) < len(skew) and time.time() < until:
+            await asyncio.sleep(0.25)
+            got = await self.call(srv, "GET", base)
+        r_cpu0, r_m0 = await reports0
+        r_m1 = scrape(srv.port)
+        reports = {"counted": (got.get("fired_stats") or {}).get("count"), "server_cpu_s": cpu_s(srv.pid) - r_cpu0,
+                   "window_s": time.time() - (fire_at / 1000 + 0.7),
+                   "durable_writes": r_m1.get("launchday_fired_batches_total", 0.0)
+                   - r_m0.get("launchday_fired_batches_total", 0.0),
+                   "batched": r_m1.get("launchday_fired_reports_total", 0.0)
+                   - r_m0.get("launchday_fired_reports_total", 0.0),
+                   "journal_facts": r_m1.get("launchday_journal_facts_total", 0.0)
+                   - r_m0.get("launchday_journal_facts_total", 0.0)}
+        print(f"  reports: {reports['counted']} counted, {reports['durable_writes']:.0f} batch writes"
+              f" ({reports['batched']:.0f} reports), server CPU {reports['server_cpu_s']:.2f} s in the"
+              f" {reports['window_s']:.1f} s after the fired push", flush=True)
         L = {"tag": tag, "skew_by_fleet_ms": per_fleet, "rehearsal": rehearsal, "clients": len(clients), "fired": len(skew),
              "skew_ms": stats(skew), "offset_error_ms": stats(est), "lag_ms": stats(lag), "fanout_ms": fanout_ms,
              "answer_ms": answer_ms, "server_cpu_s": cpu_s(srv.pid) - c0,
              "server_sys_s": cpu_split(srv.pid)[1] - u0[1], "fleet_cpu_s": fleet_cpu, "busy_cpu_s": busy_s() - b0,
              "window_s": time.time() - poke, "console": self.console.max_gap(poke - 1.0, fire_at / 1000 + 3.0),
              "trickle_ack_ms": self.trickle.between(poke - 1.0, fire_at / 1000 + 3.0),
-             "reported": (got.get("fired_stats") or {}).get("count"), "gc": gc_delta(gc0, gc_stats(srv.port))}
+             "reported": (got.get("fired_stats") or {}).get("count"), "gc": gc_delta(gc0, gc_stats(srv.port)),
+             "reports": reports}
         print(f"  launch ({tag}): {L['fired']:,}/{L['clients']:,} fired, skew p99 {L['skew_ms']['p99']:.2f} max"
               f" {L['skew_ms']['max']:.2f} ms; PointClient lag p99 {L['lag_ms']['p99']:.1f} ms; press → answer"
               f" {answer_ms:.0f} ms, fan-out {fanout_ms:.1f} ms; console max gap {L['console']['max_gap_s']:.2f} s;"
@@ -476,6 +501,9 @@ class Run:
                 self.trickle.stop()
             if getattr(self, "console", None) and self.console.task:
                 self.console.task.cancel()
+            if getattr(self, "ld", None) and self.ld.proc and self.ld.proc.poll() is None:
+                # the collector's pauses over the whole run (the morning), bucket by bucket
+                self.out["gc_metrics"] = {k: v for k, v in scrape(self.ld.port).items() if k.startswith("launchday_gc_")}
             if getattr(self, "ld", None):
                 self.out["server_cpu_total_s"] = cpu_s(self.ld.pid) if self.ld.proc and self.ld.proc.poll() is None \
                     else self.out.get("server_cpu_total_s")

@@ -46,6 +46,21 @@ export function backoffMs(attempt) {
   return Math.random() * Math.min(30_000, 500 * 2 ** Math.min(attempt, 16));
 }
 
+// docs/protocol.md#reconnect. After losing an established connection (one
+// that got its welcome) the retry is spread uniformly over the storm window,
+// never narrower: when a server restarts every point loses it at once, and a
+// short first window brings a thousand phones back in the same half second.
+// The backoff is reset only by a connection that held STABLE_MS, so a server
+// that welcomes and drops at once is not hammered.
+export const STORM_MS = 10_000;
+export const STABLE_MS = 10_000;
+export function reconnectDelayMs(attempt, established) {
+  const ceiling = Math.min(30_000, 500 * 2 ** Math.min(attempt, 16));
+  if (!established) return Math.random() * ceiling;
+  const storm = Number(globalThis.__launchdayStormMs) || STORM_MS; // test hook, like __launchdayClockSkewMs
+  return Math.random() * (attempt === 0 ? storm : Math.max(storm, ceiling));
+}
+
 // A socket that hears nothing may be half-open (a phone that changed
 // networks keeps a dead TCP connection for minutes). When it has been quiet
 // for quietMs, ping it; if that ping goes unanswered for answerMs, call dead().

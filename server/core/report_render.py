@@ -26,7 +26,7 @@ from server.core import facts as f
 from server.core import labels
 from server.core.errors import BadRequest, NotFound
 from server.core.events import instant_ms
-from server.core.state import EventState, Extension, applies, register_extension
+from server.core.state import EventState, Extension
 from server.core.text import clean
 
 # The words come from server.core.labels, the one source every surface uses.
@@ -325,8 +325,7 @@ def decide_snapshot(state: EventState, report: dict[str, Any], label: Any, now_m
                                  automatic=automatic)
 
 
-@applies("report.snapshot_taken")
-def _apply_snapshot(state: EventState, fact: f.ReportSnapshotTaken) -> None:
+def apply_snapshot(state: EventState, fact: f.ReportSnapshotTaken) -> None:
     if fact.automatic and has_automatic(state):
         return  # the deadline timer fired in two processes: the first one counts
     snapshots_of(state).append(Snapshot(fact.label, fact.taken_ms, fact.automatic, fact.actor, dict(fact.report)))
@@ -358,4 +357,4 @@ class _ReportsExtension(Extension):
         state.ext["reports"] = [Snapshot(**s) for s in data]
 
 
-register_extension("reports", _ReportsExtension())
+EXTENSION = _ReportsExtension()

@@ -65,6 +65,14 @@ class Totals:
                 bucket = self.by_district[district] = Bucket()
             bucket.add(contribution, sign)
 
+    def shift_attendees(self, level: str, district: str | None, delta: int) -> None:
+        """A checked-in point's count changed by ``delta``: only the attendees
+        figures move (the hot path of the fold: an ``attendees`` update)."""
+        self.all.attendees += delta
+        self.by_level[level].attendees += delta  # the point's own add created these buckets
+        if district is not None:
+            self.by_district[district].attendees += delta
+
     def to_dict(self, as_of_ms: float, district_name: Any) -> dict[str, Any]:
         """The ``totals`` object of the protocol; ``district_name(code)`` names districts."""
         return {

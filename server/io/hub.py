@@ -25,12 +25,13 @@ from __future__ import annotations
 import asyncio
 import gc
 import itertools
-import json
 import struct
 import time
+from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
+import orjson
 import structlog
 from aiohttp import web
 
@@ -40,6 +41,7 @@ log = structlog.get_logger("launchday.hub")
 
 SLOW_LIMIT = 1024 * 1024  # bytes buffered for one socket before it is dropped
 CLOSE_GOING_AWAY = 1001
+CLOSE_SERVICE_RESTART = 1012
 CLOSE_TRY_AGAIN_LATER = 1013
 CLOSE_TOKEN_REVOKED = 4403
 CLOSE_POINT_DELETED = 4404
@@ -48,12 +50,17 @@ _conn_ids = itertools.count(1)
 
 
 def dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
-def text_frame(text: str) -> bytes:
+def dumps_bytes(obj: Any) -> bytes:
+    """The frame's JSON as UTF-8 (orjson: compact, no ASCII escaping), for ``text_frame``."""
+    return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS)
+
+
+def text_frame(text: str | bytes) -> bytes:
     """One unmasked, unfragmented WebSocket text frame (RFC 6455 §5.2)."""
-    payload = text.encode()
+    payload = text.encode() if isinstance(text, str) else text
     n = len(payload)
     if n < 126:
         header = struct.pack("!BB", 0x81, n)
@@ -96,7 +103,7 @@ class Conn:
         return True
 
     def send(self, obj: Any) -> bool:
-        return self.send_frame(text_frame(dumps(obj)))
+        return self.send_frame(text_frame(dumps_bytes(obj)))
 
     def close(self, code: int, reason: str = "") -> None:
         """Send a close frame after what is buffered, then close the transport."""
@@ -109,6 +116,29 @@ class Conn:
             transport.close()
 
 
+# A fan-out to every point of a large room is written in slices of at most
+# SLICE_S of loop time, the rest continued from the loop's ready queue: at
+# 10,000 sockets one fan-out is 100-150 ms of write(2) calls, and an ack, a
+# pong or a console delta that arrives meanwhile waited for all of it (the
+# launch burst's `attendees` acks, docs/benchmarks.md). Rooms up to
+# SLICE_MIN sockets are written in one go, as before. Fan-outs of a room run
+# one after another, whole, so every socket gets the frames in their order.
+SLICE_S = 0.01
+SLICE_MIN = 1_000
+SLICE_CHECK = 64  # sockets written between two looks at the clock
+
+
+class _Pending:
+    __slots__ = ("conns", "frame", "pos", "sent", "started")
+
+    def __init__(self, frame: bytes, conns: list[Conn]) -> None:
+        self.frame = frame
+        self.conns = conns
+        self.pos = 0
+        self.sent = 0
+        self.started = time.perf_counter()
+
+
 class Room:
     """The sockets of one event: points by code, and consoles."""
 
@@ -117,6 +147,7 @@ class Room:
         self.all_points: dict[Conn, None] = {}  # every point socket, flat: what a fan-out walks
         self.consoles: set[Conn] = set()
         self.displays: set[Conn] = set()  # the hall's screens: ceremony frames only
+        self._fanouts: deque[_Pending] = deque()  # sliced fan-outs, in order
 
     def add(self, conn: Conn) -> None:
         if conn.kind == "point":
@@ -150,8 +181,23 @@ class Room:
         """One frame to every point's sockets (or those of ``only``) and, when
         it goes to everyone, to the hall's displays (first: the hall's big
         screen is the one the most people watch)."""
-        frame = text_frame(dumps(obj))
+        frame = text_frame(dumps_bytes(obj))
         started = time.perf_counter()
+        if self._fanouts or (only is None and len(self.all_points) > SLICE_MIN):
+            # The sockets as they are now: one that connects later gets this
+            # state in its welcome. Copied with the collector held off.
+            paused = gc.isenabled()
+            gc.disable()
+            try:
+                conns = [*self.displays, *self.all_points] if only is None else \
+                    [c for code in only for c in self.points.get(code, ())]
+            finally:
+                if paused:
+                    gc.enable()
+            self._fanouts.append(_Pending(frame, conns))
+            if len(self._fanouts) == 1:
+                self._slice()
+            return len(conns)
         if only is None:
             sent = fanout(self.displays, frame) + fanout(self.all_points, frame)
         else:
@@ -162,10 +208,26 @@ class Room:
         metrics.FANOUT_RECIPIENTS.labels("points").set(sent)
         return sent
 
+    def _slice(self) -> None:
+        """Write the queued fan-outs for at most SLICE_S, then continue on the next loop turn."""
+        deadline = time.perf_counter() + SLICE_S
+        while self._fanouts:
+            job = self._fanouts[0]
+            job.pos, sent = fanout_until(job.conns, job.pos, job.frame, deadline)
+            job.sent += sent
+            if job.pos < len(job.conns):
+                asyncio.get_running_loop().call_soon(self._slice)
+                return
+            self._fanouts.popleft()
+            elapsed = time.perf_counter() - job.started
+            metrics.FANOUT.labels("points").observe(elapsed)
+            metrics.FANOUT_LAST.labels("points").set(elapsed)
+            metrics.FANOUT_RECIPIENTS.labels("points").set(job.sent)
+
     def broadcast_consoles(self, obj: Any) -> int:
         if not self.consoles:
             return 0
-        frame = text_frame(dumps(obj))
+        frame = text_frame(dumps_bytes(obj))
         started = time.perf_counter()
         sent = fanout(self.consoles, frame)
         elapsed = time.perf_counter() - started
@@ -183,6 +245,20 @@ class Room:
                 conn.close(close_code, reason)
         for conn in list(self.consoles | self.displays):
             conn.close(close_code, reason)
+
+
+def fanout_until(conns: list[Conn], start: int, frame: bytes, deadline: float) -> tuple[int, int]:
+    """``fanout`` of ``conns[start:]`` until ``deadline`` (perf_counter, checked
+    every SLICE_CHECK sockets); returns (where to go on from, how many were written)."""
+    end = start
+    sent = 0
+    while end < len(conns):
+        stop = min(end + SLICE_CHECK, len(conns))
+        sent += fanout(conns[end:stop], frame)
+        end = stop
+        if time.perf_counter() >= deadline:
+            break
+    return end, sent
 
 
 def fanout(conns: Iterable[Conn], frame: bytes) -> int:

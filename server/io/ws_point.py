@@ -7,17 +7,18 @@ before anything else and stamps ``t1`` the moment the frame is handed to us
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
 from aiohttp import WSMsgType, web
 
 from server.core import points as pts
-from server.core.errors import BadRequest, Conflict, LaunchdayError, Unauthorized
+from server.core.errors import BadRequest, Conflict, LaunchdayError, TooMany, Unauthorized
 from server.io import frames, metrics
 from server.io.auth import store_of
-from server.io.hub import Conn, dumps, text_frame
+from server.io.hub import Conn, dumps_bytes, text_frame
+from server.io.limits import MAX_POINT_SOCKETS, Guard, guard_of, point_sockets
 from server.io.runtime import VIEWS, EventRuntime, now_ms
 
 log = structlog.get_logger("launchday.ws")
@@ -33,6 +34,10 @@ DECIDERS: dict[str, Decider] = {
     "incident": lambda s, code, fr, now: pts.decide_incident(s, code, fr.id, fr.kind, fr.note, now),
     "incident.resolve": lambda s, code, fr, now: pts.decide_point_resolve(s, code, fr.id, fr.incident, now),
 }
+
+# How a kind's facts are committed, where not by ``rt.commit`` (firing reports
+# go through a batcher: server/io/firing.py). Returns once they are durable and folded.
+COMMITTERS: dict[str, Callable[[EventRuntime, list[Any]], Awaitable[Any]]] = {}
 
 
 def welcome(rt: EventRuntime, code: str) -> dict[str, Any]:
@@ -67,12 +72,19 @@ async def handle(request: web.Request) -> web.StreamResponse:
     if found is None:
         raise Unauthorized("unknown or rotated point token", code="invalid_token")
     rt, code = found
+    if point_sockets(rt, code) >= MAX_POINT_SOCKETS:
+        # Refused before the upgrade, so a leaked link cannot pile up sockets;
+        # the console shows the point as "too many connections".
+        pts.refuse_connection(rt.state, code)
+        rt.touch(code)
+        raise TooMany(f"this point already has {MAX_POINT_SOCKETS} connections", code="too_many_connections")
     ws = web.WebSocketResponse(max_msg_size=MAX_FRAME, compress=False, heartbeat=HEARTBEAT_S)
     await ws.prepare(request)
+    guard = guard_of(request)
     conn = Conn(ws, request, "point", code)
     rt.room.add(conn)
     pts.connect(rt.state, code, now_ms())
-    rt.touch(code)
+    rt.presence_changed(code)
     clog = rt.log.bind(point=code, conn=conn.id)
     clog.debug("point_connected")
     try:
@@ -83,7 +95,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
                 _FRAMES_IN.inc()
                 if rt.state.live.by_token.get(token) != code:
                     break  # rotated or deleted while this frame was in flight
-                await on_frame(rt, conn, code, msg.data, t1)
+                await on_frame(rt, conn, code, msg.data, t1, guard)
             elif msg.type == WSMsgType.BINARY:
                 conn.send(BadRequest("frames are JSON text", code="binary_frame").to_frame(None))
     except Exception:  # one connection's failure never touches the others
@@ -91,7 +103,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
     finally:
         rt.room.remove(conn)
         pts.disconnect(rt.state, code, now_ms())
-        rt.touch(code)
+        rt.presence_changed(code)
         clog.debug("point_disconnected", close_code=ws.close_code)
     return ws
 
@@ -99,10 +111,10 @@ async def handle(request: web.Request) -> web.StreamResponse:
 def pong(conn: Conn, t0: float, t1: float) -> None:
     """Answer ``time.ping``: ``t1`` was stamped on reading, ``t2`` is stamped
     here, just before the write (docs/protocol.md#clock-sync)."""
-    conn.send_frame(text_frame(dumps({"type": "time.pong", "t0": t0, "t1": t1, "t2": now_ms()})))
+    conn.send_frame(text_frame(dumps_bytes({"type": "time.pong", "t0": t0, "t1": t1, "t2": now_ms()})))
 
 
-async def on_frame(rt: EventRuntime, conn: Conn, code: str, text: str, t1: float) -> None:
+async def on_frame(rt: EventRuntime, conn: Conn, code: str, text: str, t1: float, guard: Guard) -> None:
     try:
         frame = frames.parse_client_frame(text)
     except BadRequest as err:
@@ -119,12 +131,18 @@ async def on_frame(rt: EventRuntime, conn: Conn, code: str, text: str, t1: float
         except BadRequest as err:
             conn.send(err.to_frame(None))
             return
-        rt.touch(code)
+        rt.presence_changed(code)
         return
     try:
+        # One bucket per point, shared by its sockets (per process: see limits.py).
+        wait = guard.mutations.take(f"{rt.id}/{code}", t1)
+        if wait > 0:
+            raise TooMany("too many changes from this point; send again later", code="rate_limited",
+                          retry_after_ms=wait)
         decision = DECIDERS[kind](rt.state, code, frame, t1)
         if decision.facts:
-            await rt.commit(decision.facts)
+            commit = COMMITTERS.get(kind)
+            await (rt.commit(decision.facts) if commit is None else commit(rt, decision.facts))
             point = rt.state.points.get(code)
             if point is None or frame.id not in point.applied:
                 # Decided on a state that changed before the fold (another

@@ -3,6 +3,7 @@ races between processes as no-op folds, firing telemetry, replay, snapshots."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from typing import Any
@@ -10,8 +11,8 @@ from typing import Any
 import pytest
 
 from server.core import facts as f
+from server.core import fold as st
 from server.core import launch as ln
-from server.core import state as st
 from server.core.errors import BadRequest, Conflict, NotFound
 from server.core.points import Decision
 from tests.core.ceremony_run import T0
@@ -429,3 +430,63 @@ def test_snapshot_round_trip(cut: int) -> None:
 ])
 def test_facts_survive_the_journal_encoding(fact: Any) -> None:
     assert f.parse_fact(f.dump_fact(fact)) == fact
+
+
+# -- firing reports in batches (launch.fired_batch) ---------------------------------------------------
+
+
+def fired_fact(code: str, msg_id: str, fired: float, at: float, attempt: int = 1, rtt: float = 20.0) -> Any:
+    return f.LaunchFiredReported(at_ms=ms(at), code=code, msg_id=msg_id, attempt=attempt, fired_ms=ms(fired),
+                                 offset_ms=-2.5, rtt_ms=rtt)
+
+
+A1 = fired_fact("A", "a1", 6000.5, 6100, rtt=40)
+A2 = fired_fact("A", "a2", 6900.0, 6200)  # a second report of A, new id: acked, dropped
+B1 = fired_fact("B", "b1", 5999.0, 6150, rtt=10)
+C1 = fired_fact("C", "c1", 6003.0, 6300)
+ZZ = fired_fact("ZZ", "z1", 6001.0, 6100)  # a point deleted since
+OLD = fired_fact("C", "c0", 6001.0, 6100, attempt=7)  # decided for another attempt
+
+
+@pytest.mark.parametrize(("steps", "reports", "cuts"), [
+    ("fired", [A1, B1, C1], [1]),
+    ("fired", [A1, B1, C1], [3]),
+    ("fired", [A1, A2, B1, C1], [2]),
+    ("fired", [A1, A1, B1], [1, 2]),  # a retry raced itself, inside one batch and across two
+    ("fired", [B1, A1, A1, B1, C1], [5]),
+    ("fired", [ZZ, OLD, A1, C1], [2]),
+    ("fired", [OLD, C1], [1]),  # a report of another attempt records its id only
+    ("aborted", [A1, B1], [2]),
+    ("idle", [A1], [1]),
+    ("fired", [], [0]),
+])
+def test_batches_fold_like_single_reports(steps: str, reports: list[Any], cuts: list[int]) -> None:
+    """Folding the reports as batches (split at ``cuts``) gives the same state,
+    report and stats as folding them one per fact, and the same ids recorded."""
+    prefix = {"fired": FIRED, "aborted": [ARM, ("abort", None, 10)], "idle": []}[steps]
+    singles, batched = script(prefix), script(prefix)
+    for r in reports:
+        singles.add(r)
+    edges = [0, *cuts, len(reports)]
+    for lo, hi in itertools.pairwise(edges):
+        batched.add(ln.batch_reports(reports[lo:hi], ms(7000 + hi)))
+    assert ln.launch_report(batched.state) == ln.launch_report(singles.state)
+    assert ln.fired_stats(batched.state) == ln.fired_stats(singles.state)
+    assert {c: p.applied for c, p in batched.state.points.items()} == \
+        {c: p.applied for c, p in singles.state.points.items()}
+    # and both survive the journal's encoding and a replay from scratch
+    replayed = st.fold_facts([(i + 1, f.parse_fact_trusted(f.dump_fact(x))) for i, x in enumerate(batched.facts)])
+    assert ln.launch_report(replayed) == ln.launch_report(singles.state)
+
+
+def test_batch_keeps_each_report_exact() -> None:
+    run = script(FIRED)
+    run.add(ln.batch_reports([A1, B1], ms(9999)))
+    reports = {r["code"]: r for r in ln.launch_report(run.state)["launch"]["reports"]}
+    assert reports["A"] == {"code": "A", "fired_ms": ms(6000.5), "offset_ms": -2.5, "rtt_ms": 40.0, "at_ms": ms(6100)}
+    assert reports["B"]["at_ms"] == ms(6150)  # each report's own time, not the batch's
+    assert ln.fired_stats(run.state) == {"count": 2, "spread_ms": 1.5, "missing": 1, "worst_bound_ms": 20.0,
+                                         "fire_at_ms": ms(6000)}
+    # a retry of a batched id is answered from the fold, not decided again
+    again = ln.decide_fired_report(run.state, "A", "a1", ms(1), 0, 1, ms(10_000))
+    assert (again.facts, again.ack) == ([], {})

@@ -94,3 +94,49 @@ def test_fanout_with_gc_already_off_leaves_it_off() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+# -- sliced fan-outs (large rooms) ------------------------------------------------------------
+
+
+class SlowTransport(StubTransport):
+    """Each write takes a little loop time, as write(2) does on a real socket."""
+
+    def __init__(self, cost_s: float, log: list[tuple[int, bytes]], i: int) -> None:
+        super().__init__()
+        self.cost_s, self.log, self.i = cost_s, log, i
+
+    def write(self, data: bytes) -> None:
+        until = hub.time.perf_counter() + self.cost_s
+        while hub.time.perf_counter() < until:
+            pass
+        self.log.append((self.i, data))
+        super().write(data)
+
+
+async def test_large_room_fans_out_in_slices_in_order(monkeypatch) -> None:
+    import asyncio
+
+    monkeypatch.setattr(hub, "SLICE_MIN", 10)
+    monkeypatch.setattr(hub, "SLICE_S", 0.002)
+    monkeypatch.setattr(hub, "SLICE_CHECK", 4)
+    log: list[tuple[int, bytes]] = []
+    room = hub.Room()
+    for i in range(50):
+        room.add(conn(SlowTransport(0.0002, log, i), point=f"P{i}"))
+    ran_between: list[int] = []
+    asyncio.get_running_loop().call_soon(lambda: ran_between.append(len(log)))
+    assert room.broadcast_points({"type": "launch", "n": 1}) == 50
+    assert 0 < len(log) < 50  # the first slice only: the loop is let go of
+    room.broadcast_points({"type": "launch", "n": 2})  # queued behind the first, whole
+    room.broadcast_points({"type": "notice"}, only={"P3"})  # targeted: queued too, in order
+    for _ in range(1000):
+        if len(log) == 101:
+            break
+        await asyncio.sleep(0)
+    assert len(log) == 101
+    assert ran_between and 0 < ran_between[0] < 50  # other work ran between the slices
+    for i in range(50):
+        mine = [d for j, d in log if j == i]
+        want = [b'"n":1', b'"n":2'] + ([b'"notice"'] if i == 3 else [])
+        assert [next(w for w in want if w in d) for d in mine] == want

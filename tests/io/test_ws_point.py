@@ -54,6 +54,8 @@ async def test_bad_token_is_refused_before_upgrade(server) -> None:
     ("frame", "code", "frame_id"),
     [
         ("not json", "invalid_json", None),
+        ("[" * 30_000, "invalid_json", None),  # too deep: a decode error, not a RecursionError
+        ('{"id": "deep", "x": ' + "[" * 30_000, "invalid_json", None),
         ("[1,2]", "unknown_message", None),
         ({"type": "dance"}, "unknown_message", None),
         ({"id": "x1"}, "unknown_message", "x1"),

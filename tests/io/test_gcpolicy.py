@@ -1,0 +1,93 @@
+"""The collector policy (server/io/gcpolicy.py): in force after start-up and
+after an import, and frozen objects released once their sockets are gone.
+
+There is no way to delete an event (docs/protocol.md has no such call); the
+nearest real equivalent is deleting a point, which closes its sockets for
+good: their objects were frozen while connected, and become garbage that only
+a refreeze can release."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from typing import Any
+
+import aiohttp
+
+from server.io import gcpolicy
+from server.io.auth import STORE_KEY
+from tests.utils import Api, tree_csv, wait_until
+
+
+def frozen(obj: Any) -> bool:
+    """Tracked by the collector, but in none of its generations: frozen."""
+    assert gc.is_tracked(obj)
+    return not any(o is obj for o in gc.get_objects())
+
+
+def policy(server) -> gcpolicy.GcPolicy:
+    found = gcpolicy.policy_of(server.app[STORE_KEY])
+    assert found is not None
+    return found
+
+
+async def test_in_force_after_startup_and_after_an_import(server) -> None:
+    p = policy(server)
+    assert (p.last_reason, p.freezes) == ("startup", 1)
+    assert gc.get_freeze_count() > 0
+    api: Api = server.api
+    eid = await api.event()
+    rt = server.app[STORE_KEY].event(eid)
+    assert not frozen(rt.state)  # created after the start-up freeze
+    before = gc.get_freeze_count()
+    await api.import_csv(eid, tree_csv(2, 3, 1)[0])
+    assert (p.last_reason, p.freezes) == ("import", 2)
+    assert gc.get_freeze_count() > before
+    point = rt.state.points["D0-C0"]
+    assert frozen(point) and frozen(rt.state.points) and frozen(rt.state)
+
+
+async def test_frozen_socket_objects_released_when_their_point_is_deleted(server) -> None:
+    p = policy(server)
+    p.settle_s, p.settle_min = 0.05, 1  # a test has one socket, not thousands
+    api: Api = server.api
+    eid = await api.event()
+    await api.import_csv(eid, tree_csv(1, 2, 0)[0])
+    tokens = {x["code"]: x["token"] for x in await api.points(eid)}
+    rt = server.app[STORE_KEY].event(eid)
+    async with aiohttp.ClientSession() as s:
+        ws = await s.ws_connect(f"{server.ws}/ws/point?token={tokens['D0-C1']}")
+        await ws.receive_json()
+        await wait_until(lambda: p.last_reason == "connections", 10, "the freeze once connections settle")
+        server_ws = next(iter(rt.room.points["D0-C1"])).ws
+        assert frozen(server_ws)
+        ref = weakref.ref(server_ws)
+        del server_ws
+        await api.call("DELETE", f"/api/events/{eid}/points/D0-C1", 204)
+        msg = await ws.receive()
+        assert msg.type == aiohttp.WSMsgType.CLOSE and msg.data == 4404
+        await wait_until(lambda: "D0-C1" not in rt.room.points, 5, "the server to drop the socket")
+    gc.collect()
+    assert ref() is not None, "frozen: a collection alone does not release it (the policy's memory cost)"
+    await wait_until(lambda: ref() is None, 10, "the refreeze to release the deleted point's socket objects")
+    assert p.refreezes == 1 and p.last_reason is not None
+
+
+async def test_no_refreeze_while_a_launch_is_armed_or_just_fired(server) -> None:
+    p = policy(server)
+    p._task.cancel()  # type: ignore[union-attr]  # stepped by hand here
+    p.settle_s = 0.0
+    api: Api = server.api
+    eid = await api.event()
+    await api.import_csv(eid, tree_csv(1, 1, 0)[0])
+    base = f"/api/events/{eid}/launch"
+    await api.call("POST", f"{base}/arm", 200, json={"countdown_ms": 3000})
+    p.request_refreeze("test")
+    p.step()
+    assert p.refreezes == 0  # armed: a press may come any moment
+    await api.call("POST", f"{base}/press", 200, json={"key": "A"})
+    p.step()
+    assert p.refreezes == 0  # counting down, then fired less than a minute ago
+    await api.call("POST", f"{base}/abort", 200)
+    p.step()
+    assert p.refreezes == 1 and p.refreeze_wanted is None
