@@ -97,7 +97,8 @@ def launch_state_name(state: str, lang: str = "vi") -> str:
 
 
 def all_labels() -> dict[str, dict[str, Any]]:
-    """Every label, by language: what the browser surfaces load."""
+    """The labels the browser surfaces use, by language (kept small: the
+    point page loads them on a phone, within its first-load budget)."""
     return {
         lang: {
             "launch_word": LAUNCH_WORD[lang],
@@ -106,7 +107,6 @@ def all_labels() -> dict[str, dict[str, Any]]:
             "statuses": STATUSES[lang],
             "kinds": INCIDENT_KINDS[lang],
             "launch_states": LAUNCH_STATES[lang],
-            "agenda_states": AGENDA_STATES[lang],
             "launch_figures": LAUNCH_FIGURES[lang],
         }
         for lang in LANGS
@@ -115,7 +115,7 @@ def all_labels() -> dict[str, dict[str, Any]]:
 
 def labels_js() -> str:
     """The labels as an ES module: ``export const LABELS = {"vi": {...}, "en": {...}};``."""
-    body = json.dumps(all_labels(), ensure_ascii=False, indent=1, sort_keys=True)
+    body = json.dumps(all_labels(), ensure_ascii=False, separators=(",", ":"), sort_keys=True)  # the page's weight
     return f"// Generated from server/core/labels.py: edit the words there.\nexport const LABELS = {body};\n"
 
 
@@ -167,7 +167,7 @@ ROW_ERRORS: dict[str, dict[str, str]] = {
 
 # The import's columns (the header keeps the contract's English names).
 COLUMNS_VI = {"code": "mã", "name": "tên", "level": "cấp", "parent": "đơn vị cấp trên", "chair": "người phụ trách",
-              "phone": "điện thoại", "expected": "số người dự kiến"}
+              "phone": "số điện thoại", "expected": "số người dự kiến"}
 
 
 def row_error(column: str, code: str, **params: Any) -> dict[str, Any]:

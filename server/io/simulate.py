@@ -116,7 +116,7 @@ class Simulation:
         self.say = say
         self.headers = {"Authorization": f"Bearer {admin_token}"}
         self.clients: dict[str, PointClient] = {}
-        self.incidents: dict[str, str] = {}  # point code -> open incident id
+        self.incidents: dict[str, asyncio.Future[dict[str, Any]]] = {}  # point code -> its opening's ack
         self._t0 = 0.0
         self._task: asyncio.Task[None] | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -222,19 +222,22 @@ class Simulation:
 
     def _open_incident(self, code: str, kind: str) -> None:
         client = self.clients.get(code)
-        if client is None:
-            return
-
-        def opened(fut: asyncio.Future[dict[str, Any]]) -> None:
-            if not fut.cancelled() and fut.exception() is None:
-                self.incidents[code] = fut.result()["incident"]
-
-        client.open_incident(kind, NOTES[kind]).add_done_callback(opened)
+        if client is not None:
+            opened = client.open_incident(kind, NOTES[kind])
+            opened.add_done_callback(_quiet)
+            self.incidents[code] = opened
 
     def _resolve_incident(self, code: str) -> None:
-        client, incident = self.clients.get(code), self.incidents.pop(code, None)
-        if client is not None and incident is not None:
-            client.resolve_incident(incident).add_done_callback(_quiet)
+        """Once the opening is acknowledged (at high speed it may not be yet)."""
+        client, opened = self.clients.get(code), self.incidents.pop(code, None)
+        if client is None or opened is None:
+            return
+
+        def resolve(fut: asyncio.Future[dict[str, Any]]) -> None:
+            if not fut.cancelled() and fut.exception() is None:
+                client.resolve_incident(fut.result()["incident"]).add_done_callback(_quiet)
+
+        opened.add_done_callback(resolve)
 
     async def _progress(self, sim_s: float) -> None:
         t = await self._get(f"/api/events/{self.eid}/totals")
