@@ -355,11 +355,12 @@ def batch_reports(reports: list[f.LaunchFiredReported], now_ms: float) -> f.Laun
     The reports come from :func:`decide_fired_report` (already validated), so
     the entries are built without validating them again.
     """
-    entries = tuple(
-        f.FiredEntry.model_construct(code=r.code, msg_id=r.msg_id, attempt=r.attempt, fired_ms=r.fired_ms,
-                                     offset_ms=r.offset_ms, rtt_ms=r.rtt_ms, at_ms=r.at_ms)
+    entries = tuple([
+        f.construct_trusted(f.FiredEntry, {"code": r.code, "msg_id": r.msg_id, "attempt": r.attempt,
+                                           "fired_ms": r.fired_ms, "offset_ms": r.offset_ms, "rtt_ms": r.rtt_ms,
+                                           "at_ms": r.at_ms})
         for r in reports
-    )
+    ])
     return f.LaunchFiredBatch.model_construct(at_ms=now_ms, reports=entries)
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import weakref
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
@@ -61,52 +62,56 @@ class FiredBatcher:
         self.max_batch = MAX_BATCH if max_batch is None else max_batch
         self.writes = 0  # batches appended by this batcher: in-process count
         self._pending: dict[tuple[str, str], f.LaunchFiredReported] = {}
-        self._done: asyncio.Future[None] | None = None
+        # One future per waiting frame: a socket that goes away cancels its
+        # own wait, never the batch (and costs less than shielding one shared future).
+        self._waiters: list[asyncio.Future[None]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._flushes: set[asyncio.Task[None]] = set()
 
-    async def submit(self, fact: f.LaunchFiredReported) -> None:
-        """Return once a durable, folded batch contains ``fact``; raise if its write failed."""
+    async def submit(self, facts: Sequence[f.LaunchFiredReported]) -> None:
+        """Return once a durable, folded batch contains ``facts``; raise if its write failed."""
         loop = asyncio.get_running_loop()
-        if self._done is None:
-            self._done = loop.create_future()
+        if self._timer is None:
             self._timer = loop.call_later(self.window_s, self.flush)
-        done = self._done
-        self._pending.setdefault((fact.code, fact.msg_id), fact)
+        for fact in facts:
+            self._pending.setdefault((fact.code, fact.msg_id), fact)
+        waiter: asyncio.Future[None] = loop.create_future()
+        self._waiters.append(waiter)
         if len(self._pending) >= self.max_batch:
             self.flush()
-        # shield: a socket that goes away while waiting must not cancel the batch
-        await asyncio.shield(done)
+        await waiter
 
     def flush(self) -> None:
         """Append what is pending now, as one fact (in a task: never awaits here)."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        done, pending = self._done, list(self._pending.values())
-        self._done, self._pending = None, {}
-        if done is None:
+        pending, waiters = list(self._pending.values()), self._waiters
+        self._pending, self._waiters = {}, []
+        if not waiters:
             return
-        task = asyncio.get_running_loop().create_task(self._write(pending, done))
+        task = asyncio.get_running_loop().create_task(self._write(pending, waiters))
         self._flushes.add(task)
         task.add_done_callback(self._flushes.discard)
 
-    async def _write(self, reports: list[f.LaunchFiredReported], done: asyncio.Future[None]) -> None:
+    async def _write(self, reports: list[f.LaunchFiredReported], waiters: list[asyncio.Future[None]]) -> None:
         try:
-            await self.rt.commit([ln.batch_reports(reports, now_ms())])
-            self.writes += 1
-            BATCHES.inc()
-            REPORTS.inc(len(reports))
+            if reports:
+                await self.rt.commit([ln.batch_reports(reports, now_ms())])
+                self.writes += 1
+                BATCHES.inc()
+                REPORTS.inc(len(reports))
         except BaseException as exc:  # nothing of this batch is acknowledged
             log.warning("fired_batch_failed", event_id=self.rt.id, reports=len(reports), error=repr(exc))
-            if not done.done():
-                done.set_exception(RuntimeError("the firing reports could not be written"))
-                done.exception()  # retrieved here: every waiter may be gone
+            for w in waiters:
+                if not w.done():
+                    w.set_exception(RuntimeError("the firing reports could not be written"))
             if isinstance(exc, asyncio.CancelledError):
                 raise
             return
-        if not done.done():
-            done.set_result(None)
+        for w in waiters:
+            if not w.done():
+                w.set_result(None)
 
     async def close(self) -> None:
         """Write what is pending and wait for it (graceful shutdown)."""
@@ -128,8 +133,7 @@ def batcher(rt: EventRuntime) -> FiredBatcher:
 
 async def commit_reports(rt: EventRuntime, facts: list[Any]) -> None:
     """ws_point's commit for ``launch.fired``: through the event's batcher."""
-    b = batcher(rt)
-    await asyncio.gather(*(b.submit(x) for x in facts))
+    await batcher(rt).submit(facts)
 
 
 async def close_all() -> None:

@@ -73,7 +73,7 @@ async def test_frozen_socket_objects_released_when_their_point_is_deleted(server
     assert p.refreezes == 1 and p.last_reason is not None
 
 
-async def test_no_refreeze_while_a_launch_is_armed_or_just_fired(server) -> None:
+async def test_no_collection_and_no_refreeze_in_a_launch_window(server) -> None:
     p = policy(server)
     p._task.cancel()  # type: ignore[union-attr]  # stepped by hand here
     p.settle_s = 0.0
@@ -85,9 +85,12 @@ async def test_no_refreeze_while_a_launch_is_armed_or_just_fired(server) -> None
     p.request_refreeze("test")
     p.step()
     assert p.refreezes == 0  # armed: a press may come any moment
+    assert not gc.isenabled() and p.last_reason == "launch window"  # and no automatic collection either
     await api.call("POST", f"{base}/press", 200, json={"key": "A"})
     p.step()
-    assert p.refreezes == 0  # counting down, then fired less than a minute ago
+    assert p.refreezes == 0 and not gc.isenabled()  # counting down
     await api.call("POST", f"{base}/abort", 200)
+    p.step()
+    assert gc.isenabled() and p.held_windows == 1
     p.step()
     assert p.refreezes == 1 and p.refreeze_wanted is None

@@ -105,16 +105,14 @@ async def test_thousand_clients_in_two_processes_fire_together(tmp_path) -> None
             estimate = [abs(c["offset_ms"] + c["simulated_offset_ms"]) for c in clients]
             print(f"offset estimate error: p99 {_percentile(estimate, 0.99):.2f} ms, max {max(estimate):.2f} ms")
             assert p99 <= P99_MS and worst <= MAX_MS, (p99, worst)
-            # The console's telemetry counts the reports.
-            launch = await api.call("GET", f"/api/events/{eid}/launch", 200)
-            assert launch["state"] == "fired"
+            # The console's telemetry counts the reports (written in batches:
+            # server/io/firing.py, so the last ones a window after they were sent).
+            async def counted() -> bool:
+                launch = await api.call("GET", f"/api/events/{eid}/launch", 200)
+                assert launch["state"] == "fired"
+                return bool(launch["fired_stats"]["count"] >= 990)
 
-            # Reports are spread over 5 s by the clients and journaled in batches.
-            async def reported() -> bool:
-                got = await api.call("GET", f"/api/events/{eid}/launch", 200)
-                return bool(got["fired_stats"]["count"] >= 990)
-
-            await wait_until(reported, 20, "every firing report counted")
+            await wait_until(counted, 10, "the firing reports to be counted")
             # A device that connects after the fire sees "fired" and does not fire.
             late = PointClient(srv.base, tokens[0])
             await late.start()
