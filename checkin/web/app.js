@@ -240,9 +240,10 @@ function onError(msg) {
   if (msg.id == null) return;
   const e = outbox.find((x) => x.id === msg.id);
   if (!e) return;
-  if (msg.code === "rate_limited") {
-    // Nothing was applied and the server says when: hold the whole outbox
-    // that long, then resend from here, same ids, in order (docs/protocol.md#limits).
+  if (msg.code === "rate_limited" || msg.code === "unavailable") {
+    // Not acknowledged and the server says when (rate_limited: nothing was
+    // applied; unavailable: its journal or Redis is away, docs/protocol.md):
+    // hold the whole outbox that long, then resend from here, same ids, in order.
     const wait = Number.isFinite(msg.retry_after_ms) ? Math.min(60_000, Math.max(0, msg.retry_after_ms)) : 1000;
     holdUntil = Math.max(holdUntil, performance.now() + wait);
     writtenOn.delete(msg.id);
