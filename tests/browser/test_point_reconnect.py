@@ -108,3 +108,33 @@ async def test_the_outbox_waits_out_rate_limited_and_resends(server: Any, browse
     assert slow.refused, "the check-in was never refused: the test proves nothing"
     await page.wait_for_function("document.querySelector('#pending').hidden === true")
     await context.close()
+
+
+async def test_the_outbox_keeps_an_unavailable_write_and_resends_it(server: Any, browser: Any) -> None:
+    """The journal (or Redis) cannot take the write: ``unavailable``, never an
+    ack; the page keeps it and it lands once the journal is back."""
+    from server.core.errors import Unavailable
+
+    context, page, eid, code = await _page(browser, server)
+    journal = server.app[STORE_KEY].journal
+    real_append = journal.append
+    refused: list[str] = []
+
+    async def away(stream: str, facts: Any, expect_seq: Any = None) -> int:
+        if stream == eid and len(refused) < 2:
+            refused.append(facts[0].type)
+            raise Unavailable("the journal cannot be reached; send again later", code="unavailable")
+        return await real_append(stream, facts, expect_seq)
+
+    journal.append = away
+    try:
+        await page.fill("#count", "41")
+        await page.click("#count-send")
+        point = server.app[STORE_KEY].events[eid].state.points[code]
+        await wait_until(lambda: point.checked_in, 15, "the check-in to land once the journal is back")
+        assert point.attendees == 41
+        assert refused == ["point.checked_in", "point.checked_in"], refused
+        await page.wait_for_function("document.querySelector('#pending').hidden === true")
+    finally:
+        journal.append = real_append
+        await context.close()
