@@ -1,11 +1,13 @@
 """The numbers of docs/protocol.md#limits, and the per-app buckets that
 enforce them.
 
-Every bucket and count here is in the memory of one process. With several
-processes each keeps its own: a point spread over N processes may send N
-times the rate, and an address may fail N times as often. Socket counts go
-through ``point_sockets`` alone, the one seam where a cluster-wide count
-(presence shared through Redis) replaces the local one.
+Every bucket here is in the memory of one process. With several processes
+each keeps its own: a point spread over N processes may send N times the
+rate, and an address may fail N times as often (a leaked link is still
+capped per process, and by the socket limit below). Socket counts are
+cluster-wide: ``point_sockets`` adds what the other processes hold of the
+point (presence shared through Redis, server/io/presence.py), as of their
+last publication (at most a few hundred milliseconds old).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ def guard_of(request: web.Request) -> Guard:
 
 
 def point_sockets(rt: Any, code: str) -> int:
-    """How many sockets the point ``code`` of event ``rt`` has open: in this
-    process only (see the module's docstring)."""
-    return len(rt.room.points.get(code, ()))
+    """How many sockets the point ``code`` of event ``rt`` has open, here and
+    on the other processes of a cluster."""
+    pres = rt.state.live.presence.get(code)
+    return len(rt.room.points.get(code, ())) + (pres.remote if pres is not None else 0)

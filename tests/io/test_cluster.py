@@ -321,3 +321,37 @@ async def test_presence_is_global_and_a_dead_process_points_go_offline(cluster: 
 
 async def online_is(api: Api, eid: str, n: int) -> bool:
     return bool((await api.totals(eid))["online"] == n)
+
+
+@pytest.mark.timeout(120)
+async def test_the_socket_limit_of_a_point_counts_every_process(cluster: Cluster) -> None:
+    a = cluster.apis[0]
+    eid, tokens = await setup_event(a)
+    token = tokens[0]
+    async with aiohttp.ClientSession() as s:
+        held = [await s.ws_connect(f"{cluster.procs[i % 2].ws_url}/ws/point?token={token}") for i in range(8)]
+
+        async def b_sees_a() -> bool:
+            # B's presence has A's 4 sockets of this point (B holds the other 4).
+            rt_totals = await cluster.apis[1].totals(eid)
+            return bool(rt_totals["online"] == 1) and await _remote_sockets_published(cluster, eid)
+
+        await wait_until(b_sees_a, 10, "A's sockets published")
+        for i in (0, 1, 2):  # the 9th socket is refused on every process, once it has heard
+
+            async def refused(i: int = i) -> bool:
+                try:
+                    extra = await s.ws_connect(f"{cluster.procs[i].ws_url}/ws/point?token={token}")
+                except aiohttp.WSServerHandshakeError as err:
+                    return err.status == 429
+                await extra.close()
+                return False
+
+            await wait_until(refused, 5, f"a 9th socket refused by process {i}")
+        for ws in held:
+            await ws.close()
+
+
+async def _remote_sockets_published(cluster: Cluster, eid: str) -> bool:
+    raw = cluster.redis.command("HLEN", f"ld:{{{eid}}}:presence") or b""
+    return raw.startswith(b":") and int(raw[1:].strip()) >= 2
