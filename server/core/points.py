@@ -366,17 +366,23 @@ def apply_upsert(state: EventState, fact: f.PointUpserted) -> None:
     old = state.points.get(fact.code)
     values = {n: getattr(fact, n) for n in POINT_FIELDS}
     live = state.live
-    if fact.parent is not None and (fact.parent not in state.points or would_cycle(state, fact.code, fact.parent)):
+    # A new point closes no loop: no stored point names a code that does not
+    # exist as its parent (a parent must exist, a point with children cannot be
+    # deleted). So only an edit walks up the tree: a deep chain imports in
+    # linear time.
+    if fact.parent is not None and (fact.parent not in state.points
+                                    or (old is not None and would_cycle(state, fact.code, fact.parent))):
         # Decided on a tree that changed before this fold (the parent was
         # deleted, or a racing patch would close a loop): the edit lost.
         return
     if old is None:
         # Imports append parents before children, so a new point's district
-        # is found by walking up; no rebuild of the whole tree.
+        # is its own (a district) or its parent's, already known; no rebuild.
         state.points[fact.code] = point = Point(token=fact.token, **values)
         live.by_token[fact.token] = fact.code
         live.search[fact.code] = fold(f"{fact.code} {fact.name}")
-        live.district_of[fact.code] = state.find_district(fact.code)
+        live.district_of[fact.code] = (fact.code if fact.level == "district"
+                                       else live.district_of.get(fact.parent) if fact.parent else None)
         live.totals.add(point.level, live.district_of[fact.code], state.contribution(point), +1)
         return
     if old.parent != fact.parent or old.level != fact.level:

@@ -139,7 +139,7 @@ class EventState:
         live = self.live
         live.by_token = {p.token: p.code for p in self.points.values()}
         live.search = {c: fold(f"{p.code} {p.name}") for c, p in self.points.items()}
-        live.district_of = {c: self.find_district(c) for c in self.points}
+        live.district_of = self.districts()
         live.open_incidents = {}
         for inc in self.incidents.values():
             if inc.open:
@@ -148,6 +148,35 @@ class EventState:
         for p in self.points.values():
             live.totals.add(p.level, live.district_of[p.code], self.contribution(p), +1)
         live.totals.incidents_open = sum(live.open_incidents.values())
+
+    def districts(self) -> dict[str, str | None]:
+        """Every point's district, in time linear in the points: each walk up
+        stops at the first point already resolved (a 50,000-deep chain costs
+        50,000 steps, not 50,000²)."""
+        out: dict[str, str | None] = {}
+        for start in self.points:
+            path: list[str] = []
+            on_path: set[str] = set()
+            cur: str | None = start
+            found: str | None = None
+            while cur is not None and cur not in out:
+                point = self.points.get(cur)
+                if point is None or cur in on_path:
+                    break  # a dangling parent, or a loop (neither is stored; be safe)
+                if point.level == "district":
+                    found = cur
+                    break
+                path.append(cur)
+                on_path.add(cur)
+                cur = point.parent
+            else:
+                if cur is not None:
+                    found = out[cur]
+            if found is not None and found not in out:
+                out[found] = found
+            for code in path:
+                out[code] = found
+        return out
 
     def find_district(self, code: str) -> str | None:
         seen: set[str] = set()

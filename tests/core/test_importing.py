@@ -496,3 +496,22 @@ def test_a_2000_deep_loop_is_a_row_error(journal: Journal) -> None:
     assert result.created == 1  # only ROOT
     assert len(result.errors) == 2002
     assert {e["code"] for e in result.errors} == {"parent_loop"}
+
+
+def test_a_49000_deep_chain_folds_in_linear_time(journal: Journal) -> None:
+    """Each new point takes its district from its parent (no walk to the root),
+    and a rebuild resolves each point once: this import and the rebuild take
+    about a second; walking up per point made them minutes (over the timeout)."""
+    rows = chain(48_999, top_level="other")
+    rows.insert(25_000, row("D", level="district", parent="N24999"))
+    rows[25_001][3] = "D"  # N25000 hangs under the district
+    result = journal.import_table([HEADER, *rows])
+    assert result.errors == [] and result.created == 49_001
+    district_of = journal.state.live.district_of
+    assert district_of["N48999"] == district_of["N25000"] == district_of["D"] == "D"
+    assert district_of["N24999"] is None and district_of["N0"] is None
+    before = dict(district_of)
+    journal.state.rebuild()  # what a restore or a change of the tree's shape does
+    assert journal.state.live.district_of == before
+    for code in ("N0", "N24999", "D", "N25000", "N48999"):
+        assert journal.state.find_district(code) == before[code]
