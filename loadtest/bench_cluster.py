@@ -151,12 +151,15 @@ async def morning(tmp: Path, n: int, procs: int, rate: float) -> dict[str, Any]:
                 assert r.status == 200, await r.text()
             async with s.get(f"{base}/api/events/{eid}/points") as r:
                 tokens = [p["token"] for p in await r.json()][:n]
-            k = max(2, procs)
+            # Two fleet processes (no more spinning fleets than CPUs), each
+            # spreading its clients over every server process.
+            k = 2
+            urls = ",".join(sv.base for sv in servers)
             for i in range(k):
                 path = tmp / f"tokens-{procs}-{n}-{i}.txt"
                 path.write_text("\n".join(tokens[i::k]))
                 fleets.append(await Fleet(
-                    ["--server", servers[i % procs].base, "--tokens", str(path), "--seed", str(i + 1), "--commands",
+                    ["--server", urls, "--tokens", str(path), "--seed", str(i + 1), "--commands",
                      "--uvloop", "--offset-ms", "5000", "--quiet-concurrency", str(max(5, 40 // k)),
                      "--fire-timeout", "60", "--linger-s", "2"], f"cluster-{procs}-{n}-{i}", tmp).start())
             t0 = time.perf_counter()
