@@ -2,15 +2,16 @@
 VENV := .venv/bin
 PORT ?= 8080
 DATA ?= data
+SPEED ?= 15
 
-.PHONY: setup run serve test test-all test-timing check lint typecheck bench bench-foundation bench-launch bench-smoke loadtest soak clean
+.PHONY: setup run serve test test-all test-timing check lint typecheck bench bench-foundation bench-launch bench-cluster bench-smoke loadtest soak soak-locust clean
 
 setup:
 	@./scripts/setup.sh
 
-## run: the demo (Thanh Hóa, ~1,000 points) on the embedded store
+## run: the demo (Thanh Hóa, ~1,000 points) on the embedded store, with a simulated morning (SPEED=15: ~5 min)
 run: setup
-	$(VENV)/launchday demo --host 127.0.0.1 --port $(PORT) --data $(DATA)
+	$(VENV)/launchday demo --simulate --speed $(SPEED) --host 127.0.0.1 --port $(PORT) --data $(DATA)
 
 serve: setup
 	$(VENV)/launchday serve --host 127.0.0.1 --port $(PORT) --data $(DATA)
@@ -24,7 +25,7 @@ test-all: setup
 
 ## test-timing: the timing tests with the issues' strict bounds (fire error, console staleness); run on a quiet machine
 test-timing: setup
-	LAUNCHDAY_STRICT_TIMING=1 $(VENV)/python -m pytest tests/io/test_launch_sync.py tests/browser/test_console.py -q -s -k "fire_together or kill_9 or live_load or follows_1000"
+	LAUNCHDAY_STRICT_TIMING=1 $(VENV)/python -m pytest tests/io/test_launch_sync.py tests/io/test_cluster.py tests/browser/test_console.py -q -s -k "fire_together or kill_9 or live_load or follows_1000 or identical or keys_pressed"
 
 lint: setup
 	$(VENV)/ruff check server checkin loadtest tests
@@ -35,7 +36,7 @@ typecheck: setup
 check: lint typecheck test
 
 ## bench: every benchmark (foundation, then the launch at 1k/5k/10k beside reference servers); appends to docs/benchmarks.md
-bench: bench-foundation bench-launch
+bench: bench-foundation bench-launch bench-cluster
 
 bench-foundation: setup
 	$(VENV)/python -m loadtest.bench_foundation
@@ -43,6 +44,10 @@ bench-foundation: setup
 ## bench-launch: launchday vs websockets.broadcast vs Node ws at 1,000/5,000/10,000 points (~8 min; BENCH_ARGS="--points 10000")
 bench-launch: setup
 	$(VENV)/python -m loadtest.bench $(BENCH_ARGS)
+
+## bench-cluster: several processes on Redis: durable appends (always, WAIT 1), 10,000 points on 1/2/3 processes, 20,000 on 2 (~10 min)
+bench-cluster: setup
+	$(VENV)/python -m loadtest.bench_cluster $(BENCH_ARGS)
 
 ## bench-smoke: the same harness at 200 points, not written to the docs (what tests/loadtest runs)
 bench-smoke: setup
@@ -60,9 +65,15 @@ loadtest: setup
 	LAUNCHDAY_SHAPE=$(SHAPE) $(VENV)/locust -f loadtest/locustfile.py --headless --host $(HOST) -u $(USERS) \
 		-t $(RUN_TIME) --csv $(LOCUST_OUT) --html $(LOCUST_OUT).html --only-summary
 
-## soak: Locust's steady shape for SOAK_TIME (default 30m), with the server's RSS/CPU/FDs sampled every 10 s
-SOAK_TIME ?= 30m
+## soak: the fault runs (as root: it mounts tmpfs and makes a network namespace): kill -9 x10 during a
+## 1,000-point morning, disk full, read-only data dir, 100 stalled readers, points behind a bad link.
+## Results go in docs/reliability.md.
 soak: setup
+	$(VENV)/python -m pytest tests/faults -m slow -q -s -p no:cacheprovider
+
+## soak-locust: Locust's steady shape for SOAK_TIME (default 30m), with the server's RSS/CPU/FDs sampled every 10 s
+SOAK_TIME ?= 30m
+soak-locust: setup
 	@mkdir -p loadtest/out
 	LAUNCHDAY_SHAPE=steady LAUNCHDAY_SOAK_CSV=loadtest/out/soak-server.csv $(VENV)/locust -f loadtest/locustfile.py \
 		--headless --host $(HOST) -u $(USERS) -t $(SOAK_TIME) --csv loadtest/out/locust-soak --csv-full-history \

@@ -23,7 +23,7 @@ import math
 import os
 import random
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import structlog
@@ -40,6 +40,7 @@ from checkin.transport import (
     TransportError,
     WebSocketConnector,
     point_ws_url,
+    server_urls,
 )
 
 __all__ = [
@@ -63,6 +64,7 @@ TOKEN_HTTP_STATUSES = frozenset({401, 403})
 RETRYABLE = frozenset({"conflict", "seq_conflict"})
 MAX_RETRIES = 5
 RETRY_DELAY_S = 0.05
+STABLE_S = 10.0  # a connection that held this long resets the backoff (docs/protocol.md#reconnect)
 #: ``launch.fired`` goes out at a uniformly random time this long after the
 #: moment at most: measured at 10,000 points, reports sent within 0.25 s made
 #: the server spend over a second on them at once, and the console waited
@@ -85,9 +87,9 @@ def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random,
     them are polling when it comes back and land together; spread over 10 s,
     they arrive at about a hundred a second (docs/protocol.md#reconnect).
     """
-    if attempt == 0 and storm_window > 0:
-        return rng.uniform(0.0, storm_window)
     ceiling = min(cap, base * 2.0 ** min(attempt, 64))
+    if storm_window > 0:  # after an established connection: never narrower than the storm window
+        return rng.uniform(0.0, storm_window if attempt == 0 else max(storm_window, ceiling))
     return rng.uniform(0.0, ceiling)
 
 
@@ -107,8 +109,14 @@ def _count(value: object, name: str) -> int:
 class PointClient:
     """One point's connection to the server; call it from one event loop only.
 
-    ``urls``: server base URL(s), ``http(s)://`` or ``ws(s)://``; with several,
-    a failure moves on to the next. ``clock_offset_ms`` simulates a device
+    ``urls``: server base URL(s), ``http(s)://`` or ``ws(s)://``, as a list or
+    comma-separated. With several, the client starts with the first and, when
+    a connection drops or is refused, tries the next (round robin) after the
+    usual jittered backoff: the storm window spreads the points of a dead
+    server over seconds, so they do not land on the next one at once. The
+    outbox is the client's, not the connection's: what the dead server did
+    not answer is resent to the next with the same ids (the server applies an
+    id once, docs/protocol.md#idempotency). ``clock_offset_ms`` simulates a device
     clock that far off (the tests and the load test use it). ``outbox_path``
     keeps unanswered messages in a JSON file across restarts.
 
@@ -125,7 +133,7 @@ class PointClient:
 
     def __init__(
         self,
-        urls: str | list[str],
+        urls: str | Sequence[str],
         token: str,
         *,
         connector: Connector | None = None,
@@ -140,6 +148,7 @@ class PointClient:
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
         storm_window: float = 10.0,
+        stable_s: float = STABLE_S,
         rng: random.Random | None = None,
         ping_count: int = 5,
         ping_spacing_s: float = 0.05,
@@ -150,9 +159,7 @@ class PointClient:
         countdown_resync_spread_s: float = 2.0,
         report_spread_s: float = REPORT_SPREAD_S,
     ) -> None:
-        url_list = [urls] if isinstance(urls, str) else list(urls)
-        if not url_list:
-            raise ValueError("at least one server URL is needed")
+        url_list = server_urls(urls)
         if ping_count < 1:
             raise ValueError("ping_count must be >= 1")
         self.urls = url_list
@@ -174,6 +181,7 @@ class PointClient:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.storm_window = storm_window
+        self.stable_s = stable_s
         self._rng = rng or random.Random()
         self.ping_count = ping_count
         self.ping_spacing_s = ping_spacing_s
@@ -204,6 +212,8 @@ class PointClient:
 
         self._attempt = 0
         self._was_up = False
+        self._up_since = 0.0  # monotonic time of the last welcome
+        self._hold_until = 0.0  # monotonic: the writer waits (rate_limited, docs/protocol.md#limits)
         self._gen = 0
         self._conn_connected = False
         self._run_task: asyncio.Task[None] | None = None
@@ -287,6 +297,11 @@ class PointClient:
     @property
     def connected(self) -> bool:
         return self._conn_connected
+
+    @property
+    def url(self) -> str:
+        """The server base URL the client is connected to, or will try next."""
+        return self.urls[self._url_index]
 
     @property
     def pending(self) -> int:
@@ -373,6 +388,7 @@ class PointClient:
     async def _run(self) -> None:
         while True:
             url = self._ws_urls[self._url_index]
+            self._log = self._log.bind(url=self.urls[self._url_index])
             self.connect_attempts += 1
             self.attempt_times.append(time.monotonic())
             self._set_state("connecting")
@@ -405,11 +421,15 @@ class PointClient:
                     self._disconnected()
                     with contextlib.suppress(Exception):
                         await conn.close()
+            # A drop or a refusal moves on to the next server (the backoff
+            # below still applies, so a dead server's points spread out).
             if len(self._ws_urls) > 1:
                 self._url_index = (self._url_index + 1) % len(self._ws_urls)
             # The storm window applies only to a connection that was up (a
             # first connect, or a retry of one, goes at the usual pace).
             storm = self.storm_window if self._was_up else 0.0
+            if self._was_up and time.monotonic() - self._up_since >= self.stable_s:
+                self._attempt = 0  # it held: the next drop starts backoff afresh
             self._was_up = False
             delay = backoff_delay(self._attempt, self.backoff_base, self.backoff_cap, self._rng, storm)
             self._attempt += 1
@@ -429,7 +449,9 @@ class PointClient:
         server_ms = frame.get("server_ms")
         if isinstance(server_ms, int | float) and math.isfinite(server_ms):
             self.clock.set_coarse(sent_local_ms, float(server_ms), recv_local_ms, recv_mono)
-        self._attempt = 0  # a welcome is success: the next drop starts backoff afresh
+        # Backoff is reset only once the connection has held stable_s: a
+        # server that welcomes and drops at once must not be hammered.
+        self._up_since = time.monotonic()
         self._was_up = True
         self._on_welcome(frame)
         self._conn_connected = True
@@ -472,6 +494,9 @@ class PointClient:
             while True:
                 await self._wake_writer.wait()
                 self._wake_writer.clear()
+                hold = self._hold_until - time.monotonic()
+                if hold > 0:  # rate_limited: nothing goes out before the server's time
+                    await asyncio.sleep(hold)
                 for entry in self._outbox.unsent(gen):
                     if entry.id not in self._outbox:  # answered or superseded meanwhile
                         continue
@@ -587,7 +612,7 @@ class PointClient:
         self.status = frame.get("status") or {}
         self.seq = frame.get("seq")
         self._agenda = frame.get("agenda") or {}
-        self._log = log.bind(point=self.point.get("code"), conn=self._gen)
+        self._log = log.bind(point=self.point.get("code"), conn=self._gen, url=self.url)
         self._log.info("welcome", seq=self.seq)
         self._call("welcome", frame)
         self._on_launch(frame.get("launch") or {})
@@ -603,6 +628,29 @@ class PointClient:
 
     def _on_answer(self, frame: dict[str, Any], error: ServerError | None) -> None:
         entry_id = frame.get("id")
+        if error is not None and error.code == "rate_limited" and isinstance(entry_id, str):
+            entry = self._outbox.get(entry_id)
+            if entry is not None:
+                # Refused before anything was decided: hold the writer for
+                # retry_after_ms, then resend the same id, in order (not
+                # counted against MAX_RETRIES: the server said when).
+                wait_ms = frame.get("retry_after_ms")
+                ok = isinstance(wait_ms, int | float) and 0 <= wait_ms <= 60_000
+                wait = (float(wait_ms) / 1000 if ok else 1.0) * (1.0 + 0.1 * self._rng.random())
+                self._hold_until = max(self._hold_until, time.monotonic() + wait)
+                entry.sent_gen = -1
+                asyncio.get_running_loop().call_later(wait, self._wake_writer.set)
+                return
+        elif error is not None and error.code == "unavailable" and isinstance(entry_id, str):
+            entry = self._outbox.get(entry_id)
+            if entry is not None:
+                entry.sent_gen = -1
+                wait_ms = frame.get("retry_after_ms")
+                wait_s = (float(wait_ms) / 1000.0 if isinstance(wait_ms, (int, float)) and wait_ms > 0
+                          else RETRY_DELAY_S)
+                asyncio.get_running_loop().call_later(
+                    wait_s * (1.0 + 0.5 * self._rng.random()), self._wake_writer.set)
+                return
         if error is not None and error.code in RETRYABLE and isinstance(entry_id, str):
             entry = self._outbox.get(entry_id)
             if entry is not None and entry.retries < MAX_RETRIES:

@@ -1,7 +1,7 @@
 """``launchday-checkin``: a point's terminal kiosk, or JSON lines for scripts.
 
-    launchday-checkin --server http://HOST:PORT --token TOKEN [--attendees N]
-                      [--display] [--json] [--outbox FILE] [--lang vi|en]
+    launchday-checkin --server http://HOST:PORT [--server URL ...] --token TOKEN
+                      [--attendees N] [--display] [--json] [--outbox FILE] [--lang vi|en]
 
 On a terminal it shows the point, its connection, the pending outbox, the
 agenda, the countdown and the launch moment (rich); typed lines act:
@@ -9,6 +9,8 @@ a number sets the attendee count, ``incident KIND [note]`` opens an incident,
 ``resolve ID`` closes one, ``q`` quits. With ``--json`` every event is one
 JSON line on stdout instead, for scripts. The outbox is kept in a file
 (default: beside the working directory, per token) so a restart loses nothing.
+Several servers (``--server`` repeated, or comma-separated URLs): when one
+dies the kiosk moves to the next, and its outbox goes with it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from rich.text import Text
 
 from checkin.client import PointClient
 from checkin.errors import ServerError
+from checkin.transport import server_urls
 
 KINDS = ("audio", "video", "power", "network", "other")
 WORDS = {
@@ -212,7 +215,9 @@ async def _stdin_reader() -> asyncio.StreamReader:
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="launchday-checkin", description="A point's kiosk for launchday.")
-    p.add_argument("--server", required=True, help="the server's base URL, e.g. http://10.0.0.5:8080")
+    p.add_argument("--server", required=True, action="append",
+                   help="the server's base URL, e.g. http://10.0.0.5:8080; repeat it (or separate "
+                        "URLs with commas) to name several: when one dies the kiosk moves to the next")
     p.add_argument("--token", required=True, help="the point's token (the end of its /p/<token> link)")
     p.add_argument("--attendees", type=int, help="check in (or update the count) with this number at start")
     p.add_argument("--display", action="store_true", help="full screen: the agenda, countdown and launch")
@@ -222,6 +227,10 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     if args.attendees is not None and args.attendees < 0:
         p.error("--attendees must be a whole number ≥ 0")
+    try:
+        args.server = server_urls(args.server)
+    except ValueError as exc:
+        p.error(str(exc))
     from server.io import logs
 
     logs.configure("warning", "console")

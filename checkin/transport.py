@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -41,6 +41,7 @@ __all__ = [
     "WebSocketConnector",
     "memory_pair",
     "point_ws_url",
+    "server_urls",
 ]
 
 log = structlog.get_logger("checkin.transport")
@@ -61,6 +62,19 @@ def point_ws_url(base: str, token: str) -> str:
     if not path.endswith("/ws/point"):
         path += "/ws/point"
     return urlunsplit((scheme, parts.netloc, path, "token=" + quote(token, safe=""), ""))
+
+
+def server_urls(values: str | Sequence[str]) -> list[str]:
+    """Server base URLs from one string or several, each possibly comma-separated.
+
+    ``"http://a:8080,http://b:8080"``, ``["http://a:8080", "http://b:8080"]``
+    and ``["http://a:8080,http://b:8080"]`` are the same list, in that order
+    (the order is the client's preference: it starts with the first)."""
+    items = [values] if isinstance(values, str) else list(values)
+    urls = [u.strip() for item in items for u in str(item).split(",") if u.strip()]
+    if not urls:
+        raise ValueError("at least one server URL is needed")
+    return urls
 
 
 class TransportError(Exception):

@@ -412,7 +412,7 @@ class Bench:
         """The full replay in pieces, and the cost of one snapshot of the replayed state."""
         import gc
 
-        from server.core import state as st
+        from server.core import fold as st
         from server.core.facts import parse_fact, parse_fact_trusted
 
         gc.disable()  # as the server loads its store (server/io/gcpolicy.py: open_store)

@@ -108,10 +108,19 @@ async def run_points(args: argparse.Namespace, tokens: list[str]) -> None:
                 launch_recv[key[0]] = time.time() * 1000.0
         return on_launch
 
+    # Several servers (comma-separated): client i starts on server i mod n and
+    # fails over to the others, so one fleet process plays points on every
+    # process of a cluster (fewer spinning fleets than CPUs: see bench.py).
+    servers = [u.strip() for u in args.server.split(",") if u.strip()]
+    assigned = [0]
+
     async def start(token: str) -> PointClient:
         async with gate:
             key = [0]
-            client = PointClient(args.server, token, clock_offset_ms=rng.uniform(-args.offset_ms, args.offset_ms),
+            first = assigned[0] % len(servers)
+            assigned[0] += 1
+            urls = servers[first:] + servers[:first]
+            client = PointClient(urls, token, clock_offset_ms=rng.uniform(-args.offset_ms, args.offset_ms),
                                  report_spread_s=args.report_spread_s,
                                  on_fire=on_fire, on_launch=recorder(key), rng=random.Random(rng.random()),
                                  ping_spacing_s=args.ping_spacing_s)
@@ -398,7 +407,7 @@ async def connect_group(loop: asyncio.AbstractEventLoop, g: Group, parallel: int
 def main() -> None:
     p = argparse.ArgumentParser(prog="loadtest.fleet")
     p.add_argument("--mode", choices=("point", "plain"), default="point")
-    p.add_argument("--server", help="point mode: the server's base URL")
+    p.add_argument("--server", help="point mode: the server's base URL (comma-separated: spread over several)")
     p.add_argument("--tokens", help="point mode: a file with one point token per line")
     p.add_argument("--targets", help="plain mode: a JSON file with the targets")
     p.add_argument("--offset-ms", type=float, default=5000.0, help="device clocks wrong by up to ± this")

@@ -26,7 +26,7 @@ Environment:
   ``LAUNCHDAY_STORM_RETURN_S``, default 10 s), ``launch`` (the default: all
   connect over ``LAUNCHDAY_RAMP_S``, default 10 s, then a launch with a
   ``LAUNCHDAY_COUNTDOWN_MS``, default 5000, countdown), ``steady`` (all
-  connect, then hold: ``make soak``). The shape tells the organizer when to
+  connect, then hold: ``make soak-locust``). The shape tells the organizer when to
   press in the same process only; with ``--processes``, set
   ``LAUNCHDAY_LAUNCH_AT_S`` (seconds after the organizer starts) instead.
   ``-u`` is the number of points (plus one organizer); ``-t`` ends the run.

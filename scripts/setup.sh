@@ -1,21 +1,49 @@
 #!/usr/bin/env bash
 # Everything launchday needs on a fresh Debian/Ubuntu machine: the system
 # packages (redis-server for the Redis tests, chromium for the browser tests,
-# Node.js for the load-test reference server), then .venv in the repo root
+# Node.js for the load-test reference server, nginx for the test of
+# deploy/nginx.conf, iproute2 for `ss` and `ip`), then .venv in the repo root
 # with the project and its tools. Safe to run again: it does only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+updated=0
+apt_install() {
+  echo "setup: installing system packages: $*"
+  if [ "$updated" -eq 0 ]; then
+    $sudo apt-get update -qq
+    updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@"
+}
 
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
+[ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || missing+=(iproute2)
 if [ ${#missing[@]} -gt 0 ]; then
-  sudo=""
-  [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  echo "setup: installing system packages: ${missing[*]}"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  apt_install "${missing[@]}"
+fi
+
+if [ ! -x /usr/sbin/nginx ]; then
+  # The tests run /usr/sbin/nginx with their own config, port, pid file and
+  # logs (tests/services.py), never Debian's service. The package would start
+  # that service on port 80; a policy-rc.d answering 101 ("action forbidden")
+  # keeps it from starting, and is removed again right after.
+  policy=/usr/sbin/policy-rc.d
+  ours=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+    $sudo chmod 755 "$policy"
+    ours=1
+  fi
+  status=0
+  apt_install nginx || status=$?
+  [ "$ours" -eq 1 ] && $sudo rm -f "$policy"
+  [ "$status" -eq 0 ] || exit "$status"
 fi
 
 PY=${PYTHON:-python3}

@@ -8,7 +8,9 @@
 // offline goes out. ?display=1 turns the page into the point's projector view.
 
 import { hhmm, lang, num, setLang, t, translate } from "./i18n.js";
-import { backoffMs, ClockSync, countdownText, Launcher, Liveness, localNow } from "./launch.js";
+import {
+  backoffMs, ClockSync, countdownText, diag, Launcher, Liveness, localNow, reconnectDelayMs, STABLE_MS,
+} from "./launch.js";
 
 const $ = (id) => document.getElementById(id);
 const token = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] || "");
@@ -19,7 +21,7 @@ const SNAP_KEY = `launchday.point.${token}`; // the last welcome's facts, for a 
 const MAX_COUNT = 1_000_000;
 const RETRY_CODES = new Set(["conflict", "seq_conflict", "internal"]);
 const KINDS = ["audio", "video", "power", "network", "other"];
-const ASSETS = ["app.js", "launch.js", "i18n.js", "style.css"]; // hall.js: cached when used
+const ASSETS = ["app.js", "launch.js", "i18n.js", "labels.js", "style.css"]; // hall.js, screen.js: cached when used
 
 // -- state ------------------------------------------------------------------------
 
@@ -35,6 +37,9 @@ let serial = 0;
 let ready = false; // the current socket has sent its welcome
 let attempt = 0;
 let retryTimer = null;
+let welcomedAt = null; // performance.now() of the current socket's welcome
+let holdUntil = 0; // rate_limited: nothing is written before this (performance.now())
+diag.reconnects = []; // {attempt, established, delay_ms}, for tests and diagnostics
 let alive = null; // the Liveness of the current socket
 let countDirty = false;
 let burstShown = null; // the fire_at_ms whose burst the site lead has seen
@@ -107,7 +112,13 @@ function lost(me, code, opened) {
   if (code === 4403 || code === 4404) return linkDead();
   if (!opened) checkLink(); // refused before the upgrade: a 401 looks like 1006 here
   setConn(navigator.onLine === false ? "no_network" : "offline");
-  retryTimer = setTimeout(connect, backoffMs(attempt++));
+  const established = welcomedAt !== null;
+  if (established && performance.now() - welcomedAt >= STABLE_MS) attempt = 0;
+  welcomedAt = null;
+  const delay = reconnectDelayMs(attempt, established);
+  diag.reconnects.push({ attempt, established, delay_ms: delay });
+  attempt++;
+  retryTimer = setTimeout(connect, delay);
 }
 
 // The page's own route answers 404 for an unknown or rotated token.
@@ -148,7 +159,7 @@ window.addEventListener("offline", () => {
 function onMessage(msg, started) {
   switch (msg.type) {
     case "welcome": {
-      attempt = 0;
+      welcomedAt = performance.now(); // the backoff resets only if this connection holds
       ready = true;
       S.event = msg.event || null;
       S.point = msg.point;
@@ -196,6 +207,8 @@ function enqueue(frame) {
 
 function flush() {
   if (!ready) return;
+  const held = holdUntil - performance.now();
+  if (held > 0) { setTimeout(flush, held + 1); return; }
   for (const e of outbox) {
     if (writtenOn.get(e.id) === serial) continue;
     if (!send(e.frame)) return;
@@ -227,6 +240,16 @@ function onError(msg) {
   if (msg.id == null) return;
   const e = outbox.find((x) => x.id === msg.id);
   if (!e) return;
+  if (msg.code === "rate_limited" || msg.code === "unavailable") {
+    // Not acknowledged and the server says when (rate_limited: nothing was
+    // applied; unavailable: its journal or Redis is away, docs/protocol.md):
+    // hold the whole outbox that long, then resend from here, same ids, in order.
+    const wait = Number.isFinite(msg.retry_after_ms) ? Math.min(60_000, Math.max(0, msg.retry_after_ms)) : 1000;
+    holdUntil = Math.max(holdUntil, performance.now() + wait);
+    writtenOn.delete(msg.id);
+    setTimeout(flush, wait + 1);
+    return;
+  }
   const later = outbox.slice(outbox.indexOf(e) + 1);
   const retry = RETRY_CODES.has(msg.code)
     || (msg.code === "not_checked_in" && outbox.some((x) => x.frame.type === "checkin"));

@@ -5,6 +5,7 @@
 
 import { backoffMs, ClockSync, countdownText, Launcher, Liveness, localNow } from "./launch.js";
 import { hhmm, num, t, translate } from "./i18n.js";
+import { keepInFront } from "./screen.js";
 
 const $ = (root, sel) => root.querySelector(sel);
 
@@ -75,6 +76,7 @@ export function createDisplay(root) {
     burst: $(root, ".burst"), burstName: $(root, ".burst-name"),
   };
   const model = { event: null, point: null, agenda: null, notice: null, conn: "connecting", clock: null, launcher: null };
+  const front = keepInFront($(root, ".disp"), model, () => render()); // wake lock, full screen, hidden tab
 
   // The clock, the countdown digits and the notice's expiry: every frame
   // during the countdown, a few times a second otherwise.
@@ -153,6 +155,7 @@ export function createDisplay(root) {
     el.conn.className = `d-conn is-${model.conn}`;
     const b = clock && clock.bound();
     el.sync.textContent = b == null ? t("not_synced") : t("synced", { b: num(b, b < 10 ? 1 : 0) });
+    front.check();
     paint();
     fit();
   }

@@ -1,5 +1,9 @@
 // Strings of the site-lead page and the hall screen: Vietnamese first,
 // English on request (the toggle, or ?lang=en). t("key", {n: 3}) fills {n}.
+// Level names, incident kinds and launch states come from ./labels.js, made
+// by the server from server/core/labels.py, the one source every surface uses.
+
+import { LABELS } from "./labels.js";
 
 const vi = {
   page_title: "Điểm cầu",
@@ -22,11 +26,6 @@ const vi = {
   confirm_big: "{n} người là nhiều hơn hẳn số dự kiến ({e} người). Bạn có chắc chắn số này đúng?",
   incident_h: "Báo sự cố",
   incident_kind: "Loại sự cố",
-  k_audio: "Mất tiếng",
-  k_video: "Mất hình",
-  k_power: "Mất điện",
-  k_network: "Mất mạng",
-  k_other: "Khác",
   note_label: "Ghi chú (không bắt buộc)",
   report: "Gửi báo sự cố",
   pick_kind: "Chọn loại sự cố trước.",
@@ -46,12 +45,6 @@ const vi = {
   here: "điểm cầu này",
   notices_h: "Thông báo của Ban tổ chức",
   no_notice: "Chưa có thông báo.",
-  launch_h: "Phát động",
-  l_armed: "Sẵn sàng phát động",
-  l_countdown: "Đếm ngược phát động",
-  l_fired: "Đã phát động",
-  l_aborted: "Đã dừng phát động",
-  burst: "PHÁT ĐỘNG",
   close: "Đóng",
   invalid_h: "Liên kết không còn hiệu lực",
   invalid_p: "Liên kết điểm cầu này không đúng hoặc đã được thay bằng liên kết mới. Vui lòng liên hệ Ban tổ chức để nhận liên kết mới.",
@@ -68,15 +61,10 @@ const vi = {
   hall_title: "Màn hình hội trường",
   waiting: "Đang chờ kết nối…",
   clock: "Giờ máy chủ",
-  province: "Tỉnh",
-  department: "Sở/ngành",
-  district: "Huyện/thị xã/thành phố",
-  commune: "Xã/phường/thị trấn",
-  village: "Thôn/bản",
-  school: "Trường học",
-  market: "Chợ",
-  enterprise: "Doanh nghiệp",
-  other: "Khác",
+  fullscreen: "Toàn màn hình",
+  hidden_title: "⚠ Màn hình phát động đang bị ẩn!",
+  hidden_warn: "Màn hình này đã bị ẩn trong lúc chờ phát động. Hãy giữ cửa sổ này luôn ở trên cùng.",
+  fired_hidden: "Đã phát động trong lúc màn hình này bị ẩn.",
 };
 
 const en = {
@@ -100,11 +88,6 @@ const en = {
   confirm_big: "{n} is far more than expected ({e}). Are you sure this count is right?",
   incident_h: "Report a problem",
   incident_kind: "Kind of problem",
-  k_audio: "No sound",
-  k_video: "No picture",
-  k_power: "Power cut",
-  k_network: "Network down",
-  k_other: "Other",
   note_label: "Note (optional)",
   report: "Send the report",
   pick_kind: "Pick the kind of problem first.",
@@ -124,12 +107,6 @@ const en = {
   here: "this point",
   notices_h: "Notices from the organizers",
   no_notice: "No notice yet.",
-  launch_h: "Launch",
-  l_armed: "Ready to launch",
-  l_countdown: "Launch countdown",
-  l_fired: "Launched",
-  l_aborted: "Launch stopped",
-  burst: "LAUNCH",
   close: "Close",
   invalid_h: "This link is not valid any more",
   invalid_p: "This point's link is wrong or was replaced by a new one. Please ask the organizers for the new link.",
@@ -146,16 +123,21 @@ const en = {
   hall_title: "Hall screen",
   waiting: "Waiting for the connection…",
   clock: "Server time",
-  province: "Province",
-  department: "Department",
-  district: "District",
-  commune: "Commune",
-  village: "Village",
-  school: "School",
-  market: "Market",
-  enterprise: "Enterprise",
-  other: "Other",
+  fullscreen: "Full screen",
+  hidden_title: "⚠ The launch screen is hidden!",
+  hidden_warn: "This screen was hidden while the launch was waiting. Keep this window in front.",
+  fired_hidden: "Launched while this screen was hidden.",
 };
+
+// The shared words: t("commune"), t("k_audio"), t("l_fired").
+for (const [lang, table] of [["vi", vi], ["en", en]]) {
+  const L = LABELS[lang];
+  Object.assign(table, L.levels);
+  for (const [k, v] of Object.entries(L.kinds)) table[`k_${k}`] = v;
+  for (const [k, v] of Object.entries(L.launch_states)) table[`l_${k}`] = v;
+  table.launch_h = L.launch_word[0].toUpperCase() + L.launch_word.slice(1);
+  table.burst = L.launch_word.toUpperCase();
+}
 
 const TABLES = { vi, en };
 const KEY = "launchday.lang";

@@ -14,6 +14,8 @@
 // fired_at_server_ms, fired_at_local_ms, fired_by ("timer", or "push" when the
 // server's fired push came first), state, samples, woke_ms / spun_ms (how
 // long before the moment the coarse timer woke and the busy wait began)}.
+// fired_by is "missed" when the moment passed while the page was hidden (see
+// Launcher.setHidden): the screen shows "fired" and reports no firing.
 
 export const PINGS = 6; // per burst; the lowest round trip wins
 export const PING_GAP_MS = 100;
@@ -25,6 +27,10 @@ const EARLY_MS = 40; // the coarse timer wakes this long before the moment...
 // SPIN_MS: long enough to cover one frame's rendering or a short GC pause that
 // would otherwise land between two turns of the loop.
 const SPIN_MS = 16;
+// A page hidden at the moment (a background tab: Chrome runs its timers once a
+// second or less) wakes after it. Later than this, and hidden meanwhile, it
+// did not fire at the moment: it shows "fired" but reports nothing.
+export const LATE_MS = 250;
 
 export const diag = (globalThis.__launchday = {
   offset_ms: null, rtt_ms: null, fired_at_server_ms: null, fired_at_local_ms: null, fired_by: null, state: "idle", samples: 0,
@@ -38,6 +44,21 @@ export function localNow() {
 // Capped exponential backoff with full jitter: random(0, min(30 s, 0.5 s·2^attempt)).
 export function backoffMs(attempt) {
   return Math.random() * Math.min(30_000, 500 * 2 ** Math.min(attempt, 16));
+}
+
+// docs/protocol.md#reconnect. After losing an established connection (one
+// that got its welcome) the retry is spread uniformly over the storm window,
+// never narrower: when a server restarts every point loses it at once, and a
+// short first window brings a thousand phones back in the same half second.
+// The backoff is reset only by a connection that held STABLE_MS, so a server
+// that welcomes and drops at once is not hammered.
+export const STORM_MS = 10_000;
+export const STABLE_MS = 10_000;
+export function reconnectDelayMs(attempt, established) {
+  const ceiling = Math.min(30_000, 500 * 2 ** Math.min(attempt, 16));
+  if (!established) return Math.random() * ceiling;
+  const storm = Number(globalThis.__launchdayStormMs) || STORM_MS; // test hook, like __launchdayClockSkewMs
+  return Math.random() * (attempt === 0 ? storm : Math.max(storm, ceiling));
 }
 
 // A socket that hears nothing may be half-open (a phone that changed
@@ -174,6 +195,9 @@ export class Launcher {
     this.firedFor = null;
     this.firedLive = false; // fired here at the moment (not only seen as fired)
     this.timer = null;
+    this.hidden = false; // the page is hidden (screen.js tells us)
+    this.sawHidden = false; // ...at some time since the pending moment was scheduled
+    this.missedFor = null;
     this.channel = new MessageChannel();
     this.channel.port1.onmessage = () => this.tick();
   }
@@ -190,7 +214,8 @@ export class Launcher {
       if (this.firedFor !== at && this.pendingFor !== at) this.schedule(at);
     } else if (st === "fired" && Number.isFinite(at)) {
       if (this.pendingFor === at) {
-        this.fire("push"); // our estimate runs late: the server's fired push came first
+        if (this.sawHidden) this.missed(); // the push woke a hidden page after the moment
+        else this.fire("push"); // our estimate runs late: the server's fired push came first
       } else if (this.firedFor !== at) {
         this.cancel();
         this.firedFor = at; // connected after the moment: show it, report nothing
@@ -207,7 +232,35 @@ export class Launcher {
   schedule(at) {
     this.cancel();
     this.pendingFor = at;
+    this.sawHidden = this.hidden;
     this.tick();
+  }
+
+  // The page was hidden or shown (document.visibilityState, from screen.js).
+  setHidden(hidden) {
+    this.hidden = hidden;
+    if (hidden && this.pendingFor != null) this.sawHidden = true;
+  }
+
+  // Visible again: re-aim now (a throttled timer may be seconds late); if the
+  // moment passed meanwhile, show it as fired.
+  resume() {
+    const at = this.pendingFor;
+    if (at == null) return;
+    if (at - this.clock.serverNow() > LATE_MS) this.sawHidden = this.hidden; // still ahead: on time again
+    this.tick();
+  }
+
+  // The moment passed while the page was hidden: "fired", without a report.
+  missed() {
+    const at = this.pendingFor;
+    this.cancel();
+    this.firedFor = at;
+    this.firedLive = false;
+    this.missedFor = at;
+    Object.assign(diag, { fired_by: "missed", state: "fired" });
+    this.launch = { ...this.launch, state: "fired" };
+    this.onChange();
   }
 
   cancel() {
@@ -222,7 +275,9 @@ export class Launcher {
     clearTimeout(this.timer);
     const target = at - this.clock.offset; // local ms
     const left = target - localNow();
-    if (left > EARLY_MS) {
+    if (left < -LATE_MS && this.sawHidden) {
+      this.missed();
+    } else if (left > EARLY_MS) {
       this.timer = setTimeout(() => this.tick(), Math.min(left - EARLY_MS, 1000));
       this.coarse = true;
     } else if (left > SPIN_MS) {

@@ -43,7 +43,7 @@ from typing import Any, cast
 from server.core import facts as f
 from server.core.errors import BadRequest, Conflict
 from server.core.points import Decision
-from server.core.state import EventState, Extension, applies, register_extension
+from server.core.state import EventState, Extension
 from server.core.text import clean
 
 ACTIONS = ("start", "next", "prev", "pause", "resume", "finish")
@@ -224,8 +224,7 @@ def decide_agenda_action(state: EventState, action: str, now_ms: float, actor: s
 # -- the folds ------------------------------------------------------------------------
 
 
-@applies("agenda.set")
-def _apply_set(state: EventState, fact: f.AgendaSet) -> None:
+def apply_set(state: EventState, fact: f.AgendaSet) -> None:
     agenda = agenda_of(state)
     if agenda.state in ("running", "paused"):
         return  # lost a race with start: the running agenda stays
@@ -264,8 +263,7 @@ def _leave(agenda: Agenda, at: float) -> None:
     item.actual_end_ms = at
 
 
-@applies("agenda.stepped")
-def _apply_step(state: EventState, fact: f.AgendaStepped) -> None:
+def apply_step(state: EventState, fact: f.AgendaStepped) -> None:
     agenda = agenda_of(state)
     if fact.current != agenda.current or _refusal(agenda, fact.action) is not None:
         return
@@ -419,4 +417,4 @@ class _AgendaExtension(Extension):
         state.ext["agenda"] = Agenda(**values)
 
 
-register_extension("agenda", _AgendaExtension())
+EXTENSION = _AgendaExtension()

@@ -33,6 +33,10 @@ _FIELD_VI = {"name": "tên", "level": "cấp", "parent": "đơn vị cấp trên
 _FIELD_EN = {"name": "name", "level": "level", "parent": "parent", "chair": "chair", "phone": "phone",
              "expected": "expected"}
 _POINT_FIELDS = tuple(_FIELD_VI)
+_EVENT_VI = {"name": "tên", "starts_at": "giờ khai mạc", "report_deadline": "hạn chốt báo cáo",
+             "timezone": "múi giờ"}
+_ROLE_VI = {"admin": "quản trị", "operator": "điều hành", "viewer": "chỉ xem"}
+_EVENT_EN = {"name": "name", "starts_at": "start", "report_deadline": "report deadline", "timezone": "time zone"}
 _AGENDA_VI = {"start": "Bắt đầu chương trình", "next": "Chuyển sang mục tiếp theo", "prev": "Quay lại mục trước",
               "pause": "Tạm dừng chương trình", "resume": "Tiếp tục chương trình",
               "finish": "Kết thúc chương trình"}
@@ -150,6 +154,20 @@ def summarize(fact: Any, before: dict[str, Any] | None = None) -> tuple[str, str
     code = getattr(fact, "code", "")
     if isinstance(fact, f.EventCreated):
         return f"Tạo sự kiện {_quote(fact.name)}", f"Created the event {_quote(fact.name)}"
+    if isinstance(fact, f.EventEdited):
+        changed = [k for k in _EVENT_VI if getattr(fact, k) is not None]
+        return (f"Sửa sự kiện: {', '.join(_EVENT_VI[k] for k in changed)}",
+                f"Edited the event: {', '.join(_EVENT_EN[k] for k in changed)}")
+    if isinstance(fact, f.KeyHolderAdded):
+        return f"Thêm người bấm nút {_quote(fact.name)}", f"Added the key holder {_quote(fact.name)}"
+    if isinstance(fact, f.KeyHolderRevoked):
+        who = _quote(fact.name) if fact.name else fact.keyholder_id
+        return f"Thu hồi liên kết người bấm nút {who}", f"Revoked the key holder {who}"
+    if isinstance(fact, f.OrganizerTokenIssued):
+        return (f"Cấp mã truy cập cho {_quote(fact.name)} ({_ROLE_VI.get(fact.role, fact.role)})",
+                f"Issued an access token to {_quote(fact.name)} ({fact.role})")
+    if isinstance(fact, f.OrganizerTokenRevoked):
+        return f"Thu hồi mã truy cập {fact.token_hash[:12]}", f"Revoked the access token {fact.token_hash[:12]}"
     if isinstance(fact, f.PointUpserted):
         if before is None:
             return f"Thêm điểm cầu {code} ({fact.name})", f"Added the point {code} ({fact.name})"

@@ -14,7 +14,13 @@ docs/protocol.md#errors) or a WebSocket ``error`` frame (``code`` and
     ├── Conflict                        409 conflict, duplicate_code, not_checked_in,
     │                                       incident_closed, has_children, and the
     │                                       agenda and launch refusals
-    └── PayloadTooLarge                 413 payload_too_large
+    ├── PayloadTooLarge                 413 too_large
+    ├── TooMany                         429 rate_limited (with ``retry_after_ms``),
+    │                                       too_many_connections
+    └── Unavailable                     503 unavailable: the write was not made durable
+                                            (the journal failed, Redis unreachable, a
+                                            replica did not confirm); nothing was
+                                            acknowledged: send again with the same id
 
 Core functions raise these; the I/O shells translate them and never let
 one escape as a crash.
@@ -76,4 +82,46 @@ class Conflict(LaunchdayError):
 
 class PayloadTooLarge(LaunchdayError):
     status = 413
-    default_code = "payload_too_large"
+    default_code = "too_large"
+
+
+class TooMany(LaunchdayError):
+    """A limit was reached (docs/protocol.md#limits). ``retry_after_ms``, when
+    known, is when the same request would be accepted; a WebSocket ``error``
+    frame and the JSON body carry it, and HTTP adds a ``Retry-After`` header."""
+
+    status = 429
+    default_code = "rate_limited"
+
+    def __init__(self, message: str, *, code: str | None = None, retry_after_ms: float | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after_ms = None if retry_after_ms is None else max(1, int(-(-retry_after_ms // 1)))
+
+    def to_body(self) -> dict[str, Any]:
+        body = super().to_body()
+        if self.retry_after_ms is not None:
+            body["error"]["retry_after_ms"] = self.retry_after_ms
+        return body
+
+    def to_frame(self, msg_id: str | None) -> dict[str, Any]:
+        frame = super().to_frame(msg_id)
+        if self.retry_after_ms is not None:
+            frame["retry_after_ms"] = self.retry_after_ms
+        return frame
+
+
+class Unavailable(LaunchdayError):
+    """Retryable: the write was not acknowledged (it may or may not have landed;
+    resending the same message id applies it at most once)."""
+
+    status = 503
+    default_code = "unavailable"
+    retry_after_ms: ClassVar[int] = 1_000
+
+    def to_body(self) -> dict[str, Any]:
+        body = super().to_body()
+        body["error"]["retry_after_ms"] = self.retry_after_ms
+        return body
+
+    def to_frame(self, msg_id: str | None) -> dict[str, Any]:
+        return {**super().to_frame(msg_id), "retry_after_ms": self.retry_after_ms}

@@ -1,4 +1,7 @@
-"""Creating an event: the first fact of its journal."""
+"""Creating an event (the first fact of its journal) and editing it.
+
+Times are ISO 8601 with an offset (the console turns its local-time fields
+into one, in the event's time zone)."""
 
 from __future__ import annotations
 
@@ -8,7 +11,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from server.core import facts as f
 from server.core.errors import BadRequest
+from server.core.state import EventState
 from server.core.text import clean
+
+EDITABLE = ("name", "starts_at", "report_deadline", "timezone")
 
 
 def _instant(value: Any, name: str) -> str:
@@ -33,20 +39,68 @@ def instant_ms(value: str) -> float:
 def decide_create_event(event_id: str, body: Any, now_ms: float, actor: str | None) -> f.EventCreated:
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object", code="validation_error")
-    name = clean(body.get("name"))
+    name = _name(body.get("name"))
+    timezone = _zone(body.get("timezone") or "Asia/Ho_Chi_Minh")
+    starts_at = _instant(body.get("starts_at"), "starts_at")
+    deadline = _instant(body.get("report_deadline"), "report_deadline")
+    return f.EventCreated(at_ms=now_ms, actor=actor, event_id=event_id, name=name, starts_at=starts_at,
+                          report_deadline=deadline, timezone=timezone)
+
+
+def _name(value: Any) -> str:
+    name = clean(value)
     if not name or len(name) > 300:
         raise BadRequest("name is required (at most 300 characters)", code="validation_error",
                          details=[{"field": "name", "message": "required"}])
-    starts_at = _instant(body.get("starts_at"), "starts_at")
-    deadline = _instant(body.get("report_deadline"), "report_deadline")
-    timezone = clean(body.get("timezone") or "Asia/Ho_Chi_Minh")
+    return name
+
+
+def _zone(value: Any) -> str:
+    timezone = clean(value)
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise BadRequest(f"unknown time zone {timezone!r}", code="validation_error",
                          details=[{"field": "timezone", "message": "not an IANA time zone"}]) from None
-    return f.EventCreated(at_ms=now_ms, actor=actor, event_id=event_id, name=name, starts_at=starts_at,
-                          report_deadline=deadline, timezone=timezone)
+    return timezone
+
+
+def decide_edit_event(state: EventState, body: Any, now_ms: float, actor: str | None) -> list[f.EventEdited]:
+    """``PATCH /api/events/{eid}``: any of name, starts_at, report_deadline,
+    timezone. Only the fields that change are recorded; none: no fact.
+    Changing only the time zone keeps the instants (the ceremony does not
+    move); it changes how times are shown."""
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object", code="validation_error")
+    unknown = sorted(set(body) - set(EDITABLE))
+    if unknown:
+        raise BadRequest(f"unknown field(s): {', '.join(unknown)}; editable: {', '.join(EDITABLE)}",
+                         code="validation_error", details=[{"field": k, "message": "unknown"} for k in unknown])
+    info = state.info
+    changes: dict[str, str] = {}
+    timezone = _zone(body["timezone"]) if "timezone" in body else info.timezone
+    if timezone != info.timezone:
+        changes["timezone"] = timezone
+    if "name" in body:
+        name = _name(body["name"])
+        if name != info.name:
+            changes["name"] = name
+    for key in ("starts_at", "report_deadline"):
+        if key in body:
+            value = _instant(body[key], key)
+            if instant_ms(value) != instant_ms(getattr(info, key)) or value != getattr(info, key):
+                changes[key] = value
+    if not changes:
+        return []
+    return [f.EventEdited(at_ms=now_ms, actor=actor, **changes)]
+
+
+def apply_event_edited(state: EventState, fact: f.EventEdited) -> None:
+    info = state.info
+    for key in EDITABLE:
+        value = getattr(fact, key)
+        if value is not None:
+            setattr(info, key, value)
 
 
 def event_view(info: Any) -> dict[str, Any]:

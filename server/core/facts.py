@@ -2,7 +2,7 @@
 
 A fact records what happened, with the server time it happened at (``at_ms``)
 and, for organizer actions, who did it (``actor``, for the audit log). Facts
-are folded into state by :func:`server.core.state.apply`; they are never
+are folded into state by :func:`server.core.fold.apply`; they are never
 edited or deleted. Adding a fact type or an optional field is compatible;
 renaming one is not (old journals must still replay).
 """
@@ -10,6 +10,7 @@ renaming one is not (old journals must still replay).
 from __future__ import annotations
 
 import functools
+import typing
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -55,6 +56,16 @@ class EventCreated(_Fact):
     starts_at: str
     report_deadline: str
     timezone: str
+
+
+class EventEdited(_Fact):
+    """An event's name, times or time zone changed; only the fields given are set."""
+
+    type: Literal["event.edited"] = "event.edited"
+    name: str | None = None
+    starts_at: str | None = None
+    report_deadline: str | None = None
+    timezone: str | None = None
 
 
 class PointUpserted(_Fact):
@@ -138,6 +149,24 @@ class OrganizerTokenRevoked(_Fact):
     token_hash: str
 
 
+class SessionOpened(_Fact):
+    """A browser logged in with an organizer token: the cookie carries a
+    random session id; only its hash is kept, with the token it stands for
+    (revoking the token ends the session) and when it expires."""
+
+    type: Literal["org.session_opened"] = "org.session_opened"
+    session_hash: str
+    token_hash: str
+    expires_ms: float
+
+
+class SessionClosed(_Fact):
+    """A session logged out."""
+
+    type: Literal["org.session_closed"] = "org.session_closed"
+    session_hash: str
+
+
 # -- agenda (docs/protocol.md#agenda) -----------------------------------------
 
 AgendaAction = Literal["start", "next", "prev", "pause", "resume", "finish"]
@@ -212,6 +241,25 @@ class LaunchFiredReported(_Fact):
     rtt_ms: float
 
 
+# -- key holders (docs/protocol.md#key-holders) ----------------------------------
+
+
+class KeyHolderAdded(_Fact):
+    """A person who presses a launch key from their own page (``/k/<token>``).
+    Only the token's hash is kept: the link is shown once, when it is made."""
+
+    type: Literal["keyholder.added"] = "keyholder.added"
+    keyholder_id: str
+    name: str
+    token_hash: str
+
+
+class KeyHolderRevoked(_Fact):
+    type: Literal["keyholder.revoked"] = "keyholder.revoked"
+    keyholder_id: str
+    name: str = ""  # for the audit log's summary
+
+
 class FiredEntry(BaseModel):
     """One point's firing report inside a :class:`LaunchFiredBatch`: the fields
     of a ``launch.fired_reported`` fact, with ``at_ms`` the time the server
@@ -261,6 +309,7 @@ class ReportSnapshotTaken(_Fact):
 
 Fact = Annotated[
     EventCreated
+    | EventEdited
     | PointUpserted
     | PointDeleted
     | TokenRotated
@@ -271,6 +320,8 @@ Fact = Annotated[
     | NoticeSent
     | OrganizerTokenIssued
     | OrganizerTokenRevoked
+    | SessionOpened
+    | SessionClosed
     | AgendaSet
     | AgendaStepped
     | LaunchArmed
@@ -279,7 +330,9 @@ Fact = Annotated[
     | LaunchReset
     | LaunchFiredReported
     | LaunchFiredBatch
-    | ReportSnapshotTaken,
+    | ReportSnapshotTaken
+    | KeyHolderAdded
+    | KeyHolderRevoked,
     Field(discriminator="type"),
 ]
 
@@ -304,12 +357,9 @@ def parse_fact(data: str | bytes) -> Any:
 # not a known fact type raises ``ValueError``; tests/core/test_facts.py checks
 # that this path and ``parse_fact`` give equal objects for every fact type.
 
-_FACT_CLASSES: tuple[type[_Fact], ...] = (
-    EventCreated, PointUpserted, PointDeleted, TokenRotated, CheckedIn, AttendeesCounted, IncidentOpened,
-    IncidentResolved, NoticeSent, OrganizerTokenIssued, OrganizerTokenRevoked, AgendaSet, AgendaStepped,
-    LaunchArmed, LaunchKeyPressed, LaunchAborted, LaunchReset, LaunchFiredReported, LaunchFiredBatch,
-    ReportSnapshotTaken,
-)
+# Every member of the ``Fact`` union, taken from it: a fact type added there
+# cannot be missing here (a restart would fail to read its own journal).
+_FACT_CLASSES: tuple[type[_Fact], ...] = typing.get_args(typing.get_args(Fact)[0])
 
 
 def _defaults(cls: type[BaseModel]) -> dict[str, Any]:

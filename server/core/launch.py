@@ -41,7 +41,7 @@ from typing import Any
 from server.core import facts as f
 from server.core.errors import BadRequest, Conflict
 from server.core.points import Decision, get_point
-from server.core.state import EventState, Extension, applies, register_extension
+from server.core.state import EventState, Extension
 from server.core.text import clean, fold
 
 # The countdown frame goes to every point the moment the last key is pressed,
@@ -281,8 +281,7 @@ def _attempt(launch: Launch, number: int) -> Attempt | None:
     return cur if cur is not None and cur.number == number else None
 
 
-@applies("launch.armed")
-def _apply_arm(state: EventState, fact: f.LaunchArmed) -> None:
+def apply_arm(state: EventState, fact: f.LaunchArmed) -> None:
     launch = launch_of(state)
     if fact.attempt != launch.attempts + 1 or _arm_refusal(launch, fact.at_ms) is not None:
         return
@@ -293,8 +292,7 @@ def _apply_arm(state: EventState, fact: f.LaunchArmed) -> None:
     launch.attempts = fact.attempt
 
 
-@applies("launch.key_pressed")
-def _apply_press(state: EventState, fact: f.LaunchKeyPressed) -> None:
+def apply_press(state: EventState, fact: f.LaunchKeyPressed) -> None:
     launch = launch_of(state)
     attempt = _attempt(launch, fact.attempt)
     if attempt is None or _press_refusal(launch, fact.key, fact.at_ms) is not None:
@@ -304,8 +302,7 @@ def _apply_press(state: EventState, fact: f.LaunchKeyPressed) -> None:
         attempt.fire_at_ms = fact.at_ms + attempt.countdown_ms
 
 
-@applies("launch.aborted")
-def _apply_abort(state: EventState, fact: f.LaunchAborted) -> None:
+def apply_abort(state: EventState, fact: f.LaunchAborted) -> None:
     launch = launch_of(state)
     attempt = _attempt(launch, fact.attempt)
     # Re-checked at the fact's own time: an abort at or after fire_at_ms lost
@@ -316,8 +313,7 @@ def _apply_abort(state: EventState, fact: f.LaunchAborted) -> None:
     attempt.aborted_by = fact.actor
 
 
-@applies("launch.reset")
-def _apply_reset(state: EventState, fact: f.LaunchReset) -> None:
+def apply_reset(state: EventState, fact: f.LaunchReset) -> None:
     launch = launch_of(state)
     attempt = _attempt(launch, fact.attempt)
     if attempt is None or _reset_refusal(launch, fact.at_ms) is not None:
@@ -339,14 +335,12 @@ def _fold_report(state: EventState, launch: Launch, r: f.LaunchFiredReported | f
         attempt.fired[r.code] = FiredReport(r.fired_ms, r.offset_ms, r.rtt_ms, r.at_ms)
 
 
-@applies("launch.fired_reported")
-def _apply_fired(state: EventState, fact: f.LaunchFiredReported) -> None:
+def apply_fired(state: EventState, fact: f.LaunchFiredReported) -> None:
     """One report per fact: what journals before ``launch.fired_batch`` hold."""
     _fold_report(state, launch_of(state), fact)
 
 
-@applies("launch.fired_batch")
-def _apply_fired_batch(state: EventState, fact: f.LaunchFiredBatch) -> None:
+def apply_fired_batch(state: EventState, fact: f.LaunchFiredBatch) -> None:
     """Each report of the batch, in order, exactly as if it were its own fact."""
     launch = launch_of(state)
     for r in fact.reports:
@@ -488,4 +482,4 @@ class _LaunchExtension(Extension):
         )
 
 
-register_extension("launch", _LaunchExtension())
+EXTENSION = _LaunchExtension()

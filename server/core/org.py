@@ -1,4 +1,5 @@
-"""Organizers and their roles: tokens issued and revoked (stream ``_org``).
+"""Organizers and their roles: tokens issued and revoked, browser sessions
+opened and closed (stream ``_org``).
 
 Roles nest: a viewer sees everything and changes nothing; an operator also
 runs the ceremony (agenda, launch, notices, incidents); an admin also manages
@@ -8,6 +9,7 @@ events, points and tokens (docs/protocol.md#authentication).
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,10 +18,15 @@ from server.core.errors import BadRequest, Forbidden, NotFound
 from server.core.text import clean
 
 ORG_STREAM = "_org"
+SESSION_TTL_MS = 12 * 3600 * 1000  # a browser session lasts one launch morning, then log in again
 
 
 def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    """SHA-256, unsalted: tokens and session ids are 160+ random bits, so a
+    slow password hash would add nothing; only the hash is ever stored."""
+    # surrogatepass: a JSON body may carry a lone surrogate ("\ud800"); it
+    # hashes to something no real token matches instead of raising.
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(slots=True)
@@ -31,9 +38,19 @@ class Organizer:
 
 
 @dataclass(slots=True)
+class Session:
+    token_hash: str
+    expires_ms: float
+    closed: bool = False
+
+
+@dataclass(slots=True)
 class OrgState:
     seq: int = 0
     by_hash: dict[str, Organizer] = field(default_factory=dict)
+    sessions: dict[str, Session] = field(default_factory=dict)
+    revoked: set[str] = field(default_factory=set)  # token hashes, even if seen before their issue
+    closed: set[str] = field(default_factory=set)  # session hashes, likewise
 
 
 def role_allows(role: str, needed: str) -> bool:
@@ -64,13 +81,83 @@ def decide_revoke(org: OrgState, hash_prefix: str, now_ms: float, actor: str | N
     return f.OrganizerTokenRevoked(at_ms=now_ms, actor=actor, token_hash=matches[0])
 
 
+def decide_open_session(holder_hash: str, session_id: str, now_ms: float, actor: str) -> f.SessionOpened:
+    """A session for the holder of the token whose hash is ``holder_hash``;
+    ``session_id`` is random, made by the I/O shell, and only its hash is kept."""
+    return f.SessionOpened(at_ms=now_ms, actor=actor, session_hash=token_hash(session_id),
+                           token_hash=holder_hash, expires_ms=now_ms + SESSION_TTL_MS)
+
+
+def decide_close_session(org: OrgState, session_id: str, now_ms: float) -> f.SessionClosed | None:
+    """Logging out: None if there is nothing to close (unknown or already closed)."""
+    h = token_hash(session_id)
+    s = org.sessions.get(h)
+    if s is None or s.closed:
+        return None
+    return f.SessionClosed(at_ms=now_ms, session_hash=h)
+
+
+def session_holder(org: OrgState, session_id: str, now_ms: float) -> str | None:
+    """The token hash a live session stands for: None if the session is
+    unknown, closed or expired. Whether that token is still valid is the
+    caller's question (the first admin token is not in ``by_hash``)."""
+    if not session_id or len(session_id) > 200:
+        return None
+    h = token_hash(session_id)
+    s = org.sessions.get(h)
+    if s is None or s.closed or now_ms >= s.expires_ms:
+        return None
+    return s.token_hash
+
+
+def lookup(org: OrgState, token: str) -> Organizer | None:
+    """The live organizer holding ``token``. Tokens are looked up by their
+    SHA-256: a dict probe compares hashes, whose prefixes an attacker cannot
+    steer towards a stored one, so its timing tells nothing about a token
+    (the first admin token, kept in clear, is compared with
+    ``hmac.compare_digest`` in ``same_secret``)."""
+    if not token or len(token) > 200:
+        return None
+    found = org.by_hash.get(token_hash(token))
+    if found is None or found.revoked:
+        return None
+    return found
+
+
+def same_secret(a: str, b: str) -> bool:
+    """Constant-time equality of two secrets."""
+    return hmac.compare_digest(a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass"))
+
+
+def holder_of_hash(org: OrgState, h: str) -> Organizer | None:
+    found = org.by_hash.get(h)
+    return None if found is None or found.revoked else found
+
+
 def apply_org(org: OrgState, fact: Any, seq: int) -> None:
+    """Fold one ``_org`` fact. Each fact is applied so that order and
+    repetition do not matter (a process applies its own append at once and
+    again when its tail delivers it): a revocation or a logout seen before its
+    issue still wins."""
     if isinstance(fact, f.OrganizerTokenIssued):
-        org.by_hash[fact.token_hash] = Organizer(fact.name, fact.role, fact.at_ms)
+        if fact.token_hash not in org.by_hash:
+            org.by_hash[fact.token_hash] = Organizer(fact.name, fact.role, fact.at_ms,
+                                                     revoked=fact.token_hash in org.revoked)
     elif isinstance(fact, f.OrganizerTokenRevoked):
+        org.revoked.add(fact.token_hash)
         if fact.token_hash in org.by_hash:
             org.by_hash[fact.token_hash].revoked = True
-    org.seq = seq
+    elif isinstance(fact, f.SessionOpened):
+        if fact.session_hash not in org.sessions:
+            org.sessions[fact.session_hash] = Session(fact.token_hash, fact.expires_ms,
+                                                      closed=fact.session_hash in org.closed)
+    elif isinstance(fact, f.SessionClosed):
+        org.closed.add(fact.session_hash)
+        if fact.session_hash in org.sessions:
+            org.sessions[fact.session_hash].closed = True
+    else:  # never skipped: a process that cannot fold it must stop, not diverge
+        raise ValueError(f"unknown organizer fact type {getattr(fact, 'type', fact)!r} at seq {seq}")
+    org.seq = max(org.seq, seq)
 
 
 def organizers_view(org: OrgState) -> list[dict[str, Any]]:

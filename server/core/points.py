@@ -9,13 +9,14 @@ first time (docs/protocol.md#idempotency).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from server.core import facts as f
 from server.core.errors import BadRequest, Conflict, NotFound
-from server.core.state import EventState, Incident, Point, applies
+from server.core.labels import row_error
+from server.core.state import EventState, Incident, Point, Presence
 from server.core.text import clean, fold
 
 POINT_FIELDS = ("code", "name", "level", "parent", "chair", "phone", "expected")
@@ -23,6 +24,11 @@ _DEFAULTS: dict[str, Any] = {"parent": None, "chair": "", "phone": "", "expected
 STATUSES = ("pending", "checked_in", "online", "offline", "incident")
 MAX_COUNT = 1_000_000
 MAX_NOTE = 500
+# Open incidents one point may have: enough for sound, picture, power and
+# network failing at once, few enough that one point cannot drown the
+# organizers' board. Checked when deciding, not in the fold (old journals
+# must replay unchanged): sockets of one point racing may pass it by a few.
+MAX_OPEN_INCIDENTS = 5
 
 
 @dataclass(slots=True)
@@ -36,13 +42,15 @@ class Decision:
 # -- validation of point fields -------------------------------------------
 
 
-def validate_fields(raw: dict[str, Any], *, partial: bool = False) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """Clean and check point fields. Returns (clean values, [(column, message)]).
+def validate_fields(raw: dict[str, Any], *, partial: bool = False) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Clean and check point fields. Returns (clean values, [row error]), each
+    error made by :func:`server.core.labels.row_error` (column, code, params,
+    message in English and Vietnamese).
 
     ``partial`` (a PATCH) checks only the fields given.
     """
     out: dict[str, Any] = {}
-    errors: list[tuple[str, str]] = []
+    errors: list[dict[str, Any]] = []
     for name in POINT_FIELDS:
         if name not in raw:
             if not partial:
@@ -52,7 +60,7 @@ def validate_fields(raw: dict[str, Any], *, partial: bool = False) -> tuple[dict
         if name == "expected":
             number = _whole_number(value)
             if number is None:
-                errors.append((name, f"expected must be a whole number ≥ 0, got {clean(value)!r}"))
+                errors.append(row_error(name, "not_whole_number", value=clean(value)))
             else:
                 out[name] = number
         elif name == "parent":
@@ -60,27 +68,27 @@ def validate_fields(raw: dict[str, Any], *, partial: bool = False) -> tuple[dict
         elif name == "level":
             level = clean(value).lower()
             if not level:
-                errors.append((name, "level is required"))
+                errors.append(row_error(name, "required"))
             elif level not in f.LEVELS:
-                errors.append((name, f"unknown level {clean(value)!r}; one of {', '.join(f.LEVELS)}"))
+                errors.append(row_error(name, "unknown_level", value=clean(value), choices=", ".join(f.LEVELS)))
             else:
                 out[name] = level
         else:
             if value is not None and not isinstance(value, (str, int, float)):
-                errors.append((name, f"{name} must be text"))
+                errors.append(row_error(name, "not_text"))
                 continue
             out[name] = clean(value)
     if not partial or "code" in raw:
         code = out.get("code", "")
         if not code:
-            errors.append(("code", "code is required"))
+            errors.append(row_error("code", "required"))
         elif len(code) > 64 or any(c in code for c in "/?#%") or code != code.strip():
-            errors.append(("code", "code must be at most 64 characters without / ? # %"))
+            errors.append(row_error("code", "bad_code"))
     if (not partial or "name" in raw) and not out.get("name"):
-        errors.append(("name", "name is required"))
+        errors.append(row_error("name", "required"))
     for name in ("name", "chair", "phone"):
         if len(out.get(name) or "") > 200:
-            errors.append((name, f"{name} is longer than 200 characters"))
+            errors.append(row_error(name, "too_long"))
     return out, errors
 
 
@@ -194,8 +202,8 @@ def _check_parent(state: EventState, code: str, parent: str | None) -> None:
                          details=[{"column": "parent", "message": "parent loop"}])
 
 
-def _details(errors: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
-    return [{"column": c, "message": m} for c, m in errors]
+def _details(errors: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    return list(errors)
 
 
 def upsert_applied(state: EventState, fact: f.PointUpserted) -> bool:
@@ -255,6 +263,9 @@ def decide_incident(state: EventState, code: str, msg_id: str, kind: Any, note: 
         note = ""
     if not isinstance(note, str) or len(note) > MAX_NOTE:
         raise BadRequest(f"note must be text of at most {MAX_NOTE} characters", code="invalid_note")
+    if state.live.open_incidents.get(code, 0) >= MAX_OPEN_INCIDENTS:
+        raise Conflict(f"this point already has {MAX_OPEN_INCIDENTS} open incidents; resolve one first",
+                       code="too_many_incidents")
     inc = incident_id(code, msg_id)
     return Decision(
         [f.IncidentOpened(at_ms=now_ms, code=code, msg_id=msg_id, incident=inc, kind=kind, note=clean(note))],
@@ -277,28 +288,64 @@ def decide_point_resolve(state: EventState, code: str, msg_id: str, incident: An
 # -- presence (ephemeral, not facts) --------------------------------------------
 
 
-def connect(state: EventState, code: str, now_ms: float) -> None:
-    pres = state.presence(code)
-    if pres.sockets == 0 and code in state.points:
-        state.change_point(code, lambda p: _bump(state, code, +1))
+def _presence(state: EventState, code: str, mutate: Callable[[Presence], None]) -> None:
+    """Change a point's presence, keeping the ``online`` counters exact."""
+    if code in state.points:
+        state.change_point(code, lambda p: mutate(state.presence(code)))
     else:
+        mutate(state.presence(code))
+
+
+def connect(state: EventState, code: str, now_ms: float) -> None:
+    def opened(pres: Presence) -> None:
         pres.sockets += 1
-    pres.last_seen_ms = now_ms
+        pres.last_seen_ms = now_ms
+
+    _presence(state, code, opened)
+
+
+def refuse_connection(state: EventState, code: str) -> None:
+    """A socket was refused for having too many: the console shows the point
+    as "too many connections" (its link has leaked; rotate it) until the
+    point has no socket left."""
+    state.presence(code).crowded = True
 
 
 def disconnect(state: EventState, code: str, now_ms: float) -> None:
     pres = state.presence(code)
+    if pres.sockets <= 1:
+        pres.crowded = False
     if pres.sockets <= 0:
         return
-    if pres.sockets == 1 and code in state.points:
-        state.change_point(code, lambda p: _bump(state, code, -1))
-    else:
+
+    def closed(pres: Presence) -> None:
         pres.sockets -= 1
-    pres.last_seen_ms = now_ms
+        pres.last_seen_ms = now_ms
+
+    _presence(state, code, closed)
 
 
-def _bump(state: EventState, code: str, delta: int) -> None:
-    state.presence(code).sockets += delta
+def set_remote(state: EventState, code: str, sockets: int, last_seen_ms: float | None,
+               offset_ms: float | None, rtt_ms: float | None) -> bool:
+    """What the other processes of a cluster hold of this point (their socket
+    count and their newest clock figures). True if anything changed."""
+    pres = state.live.presence.get(code)
+    if pres is None and sockets == 0:
+        return False
+    pres = state.presence(code)
+    newer = last_seen_ms is not None and (pres.last_seen_ms is None or last_seen_ms > pres.last_seen_ms)
+    if pres.remote == sockets and not newer:
+        return False
+
+    def seen(p: Presence) -> None:
+        p.remote = sockets
+        if newer:
+            p.last_seen_ms = last_seen_ms
+            if offset_ms is not None and rtt_ms is not None:
+                p.offset_ms, p.rtt_ms = offset_ms, rtt_ms
+
+    _presence(state, code, seen)
+    return True
 
 
 def clock_synced(state: EventState, code: str, offset_ms: Any, rtt_ms: Any, now_ms: float) -> None:
@@ -315,22 +362,27 @@ def clock_synced(state: EventState, code: str, offset_ms: Any, rtt_ms: Any, now_
 # -- the folds --------------------------------------------------------------
 
 
-@applies("point.upserted")
-def _apply_upsert(state: EventState, fact: f.PointUpserted) -> None:
+def apply_upsert(state: EventState, fact: f.PointUpserted) -> None:
     old = state.points.get(fact.code)
     values = {n: getattr(fact, n) for n in POINT_FIELDS}
     live = state.live
-    if fact.parent is not None and (fact.parent not in state.points or would_cycle(state, fact.code, fact.parent)):
+    # A new point closes no loop: no stored point names a code that does not
+    # exist as its parent (a parent must exist, a point with children cannot be
+    # deleted). So only an edit walks up the tree: a deep chain imports in
+    # linear time.
+    if fact.parent is not None and (fact.parent not in state.points
+                                    or (old is not None and would_cycle(state, fact.code, fact.parent))):
         # Decided on a tree that changed before this fold (the parent was
         # deleted, or a racing patch would close a loop): the edit lost.
         return
     if old is None:
         # Imports append parents before children, so a new point's district
-        # is found by walking up; no rebuild of the whole tree.
+        # is its own (a district) or its parent's, already known; no rebuild.
         state.points[fact.code] = point = Point(token=fact.token, **values)
         live.by_token[fact.token] = fact.code
         live.search[fact.code] = fold(f"{fact.code} {fact.name}")
-        live.district_of[fact.code] = state.find_district(fact.code)
+        live.district_of[fact.code] = (fact.code if fact.level == "district"
+                                       else live.district_of.get(fact.parent) if fact.parent else None)
         live.totals.add(point.level, live.district_of[fact.code], state.contribution(point), +1)
         return
     if old.parent != fact.parent or old.level != fact.level:
@@ -349,8 +401,7 @@ def _apply_upsert(state: EventState, fact: f.PointUpserted) -> None:
     live.search[fact.code] = fold(f"{fact.code} {fact.name}")
 
 
-@applies("point.deleted")
-def _apply_delete(state: EventState, fact: f.PointDeleted) -> None:
+def apply_delete(state: EventState, fact: f.PointDeleted) -> None:
     point = state.points.get(fact.code)
     if point is None or any(p.parent == fact.code for p in state.points.values()):
         return  # a child was added after the delete was decided: the delete lost
@@ -369,8 +420,7 @@ def _apply_delete(state: EventState, fact: f.PointDeleted) -> None:
     live.district_of.pop(fact.code, None)
 
 
-@applies("point.token_rotated")
-def _apply_rotate(state: EventState, fact: f.TokenRotated) -> None:
+def apply_rotate(state: EventState, fact: f.TokenRotated) -> None:
     point = state.points.get(fact.code)
     if point is None:
         return
@@ -379,8 +429,7 @@ def _apply_rotate(state: EventState, fact: f.TokenRotated) -> None:
     state.live.by_token[fact.token] = fact.code
 
 
-@applies("point.checked_in")
-def _apply_checkin(state: EventState, fact: f.CheckedIn) -> None:
+def apply_checkin(state: EventState, fact: f.CheckedIn) -> None:
     point = state.points.get(fact.code)
     if point is None or fact.msg_id in point.applied:
         return
@@ -396,8 +445,7 @@ def _apply_checkin(state: EventState, fact: f.CheckedIn) -> None:
     state.change_point(fact.code, mutate)
 
 
-@applies("point.attendees")
-def _apply_attendees(state: EventState, fact: f.AttendeesCounted) -> None:
+def apply_attendees(state: EventState, fact: f.AttendeesCounted) -> None:
     point = state.points.get(fact.code)
     if point is None or fact.msg_id in point.applied or not point.checked_in:
         return
@@ -412,8 +460,7 @@ def _apply_attendees(state: EventState, fact: f.AttendeesCounted) -> None:
     point.applied[fact.msg_id] = {}
 
 
-@applies("incident.opened")
-def _apply_incident(state: EventState, fact: f.IncidentOpened) -> None:
+def apply_incident(state: EventState, fact: f.IncidentOpened) -> None:
     point = state.points.get(fact.code)
     if point is None or fact.msg_id in point.applied or fact.incident in state.incidents:
         return
@@ -425,8 +472,7 @@ def _apply_incident(state: EventState, fact: f.IncidentOpened) -> None:
     state.live.totals.incidents_open += 1
 
 
-@applies("incident.resolved")
-def _apply_resolve(state: EventState, fact: f.IncidentResolved) -> None:
+def apply_resolve(state: EventState, fact: f.IncidentResolved) -> None:
     inc = state.incidents.get(fact.incident)
     point = state.points.get(fact.code)
     if fact.msg_id is not None and point is not None:
@@ -476,6 +522,7 @@ def point_view(state: EventState, point: Point, *, with_token: bool = False) -> 
         "rtt_ms": pres.rtt_ms if pres else None,
         "offset_ms": pres.offset_ms if pres else None,
         "incidents_open": state.live.open_incidents.get(point.code, 0),
+        "too_many_connections": bool(pres and pres.crowded),
     }
     if with_token:
         view["token"] = point.token

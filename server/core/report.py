@@ -11,13 +11,18 @@ import io
 from collections.abc import Callable
 from typing import Any
 
+from server.core import agenda, launch
 from server.core.events import event_view
 from server.core.points import incident_view
 from server.core.state import EventState
 from server.core.text import fold
 
-# Other core modules (agenda, launch) add their sections to the report.
-REPORT_SECTIONS: dict[str, Callable[[EventState, float], Any]] = {}
+# The sections other core modules add to the report, all of them, here:
+# never filled in by whichever modules a process happened to import.
+REPORT_SECTIONS: dict[str, Callable[[EventState, float], Any]] = {
+    "agenda": agenda.agenda_report,
+    "launch": launch.launch_report,
+}
 
 LEVEL_ORDER = ("province", "department", "district", "commune", "village", "school", "market",
                "enterprise", "other")

@@ -23,27 +23,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from server.core import facts as f
+from server.core import labels
 from server.core.errors import BadRequest, NotFound
 from server.core.events import instant_ms
-from server.core.state import EventState, Extension, applies, register_extension
+from server.core.state import EventState, Extension
 from server.core.text import clean
 
-LEVEL_VI = {
-    "province": "Tỉnh",
-    "department": "Sở, ban, ngành",
-    "district": "Huyện, thị xã, thành phố",
-    "commune": "Xã, phường, thị trấn",
-    "village": "Thôn, bản, khu phố",
-    "school": "Trường học",
-    "market": "Chợ",
-    "enterprise": "Doanh nghiệp",
-    "other": "Khác",
-}
-KIND_VI = {"audio": "Âm thanh", "video": "Hình ảnh", "power": "Điện", "network": "Mạng", "other": "Khác"}
-AGENDA_STATE_VI = {"not_started": "Chưa bắt đầu", "running": "Đang diễn ra", "paused": "Tạm dừng",
-                   "finished": "Đã kết thúc"}
-LAUNCH_STATE_VI = {"idle": "Chưa kích hoạt", "armed": "Đã kích hoạt", "countdown": "Đang đếm ngược",
-                   "fired": "Đã khởi động", "aborted": "Đã hủy"}
+# The words come from server.core.labels, the one source every surface uses.
+LEVEL_VI = labels.LEVELS["vi"]
+KIND_VI = labels.INCIDENT_KINDS["vi"]
+AGENDA_STATE_VI = labels.AGENDA_STATES["vi"]
+LAUNCH_STATE_VI = labels.LAUNCH_STATES["vi"]
+LAUNCH_VI = labels.LAUNCH_FIGURES["vi"]
 MAX_LABEL = 100
 
 # -- formatting ------------------------------------------------------------------
@@ -269,7 +260,7 @@ def _agenda_html(agenda: dict[str, Any] | None, tz: str) -> str:
 
 
 def _launch_html(section: dict[str, Any] | None, tz: str) -> str:
-    out = ["<h2>VII. Nghi thức bấm nút khởi động</h2>"]
+    out = [f"<h2>VII. {_e(labels.LAUNCH_TITLE['vi'])}</h2>"]
     launch = (section or {}).get("launch")
     if not launch:
         out.append('<p class="muted">Chưa thực hiện.</p>')
@@ -280,8 +271,8 @@ def _launch_html(section: dict[str, Any] | None, tz: str) -> str:
             [("Trạng thái", False), (LAUNCH_STATE_VI.get(launch["state"], launch["state"]), False)],
             [("Kích hoạt lúc", False), (vi_time(launch["armed_ms"], tz), False)],
             [("Người bấm nút", False), (keys, False)],
-            [("Thời điểm khởi động", False), (vi_time(launch["fire_at_ms"], tz), False)],
-            [("Điểm cầu báo đã khởi động", False), (vi_number(fired["count"]), True)],
+            [(LAUNCH_VI["fire_at"], False), (vi_time(launch["fire_at_ms"], tz), False)],
+            [(LAUNCH_VI["fired_count"], False), (vi_number(fired["count"]), True)],
             [("Điểm cầu chưa báo", False), (vi_number(fired["missing"]), True)],
             [("Độ lệch giữa các điểm cầu (ms)", False), (vi_number(fired["spread_ms"]), True)],
             [("Sai số đồng hồ lớn nhất (ms)", False), (vi_number(fired["worst_bound_ms"]), True)],
@@ -334,8 +325,7 @@ def decide_snapshot(state: EventState, report: dict[str, Any], label: Any, now_m
                                  automatic=automatic)
 
 
-@applies("report.snapshot_taken")
-def _apply_snapshot(state: EventState, fact: f.ReportSnapshotTaken) -> None:
+def apply_snapshot(state: EventState, fact: f.ReportSnapshotTaken) -> None:
     if fact.automatic and has_automatic(state):
         return  # the deadline timer fired in two processes: the first one counts
     snapshots_of(state).append(Snapshot(fact.label, fact.taken_ms, fact.automatic, fact.actor, dict(fact.report)))
@@ -367,4 +357,4 @@ class _ReportsExtension(Extension):
         state.ext["reports"] = [Snapshot(**s) for s in data]
 
 
-register_extension("reports", _ReportsExtension())
+EXTENSION = _ReportsExtension()

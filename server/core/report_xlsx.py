@@ -14,7 +14,15 @@ from openpyxl import Workbook  # type: ignore[import-untyped]
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side  # type: ignore[import-untyped]
 from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
-from server.core.report_render import KIND_VI, LAUNCH_STATE_VI, LEVEL_VI, _tz, local, vi_time
+from server.core.report_render import (
+    KIND_VI,
+    LAUNCH_STATE_VI,
+    LAUNCH_VI,
+    LEVEL_VI,
+    _tz,
+    local,
+    vi_time,
+)
 
 _BOLD = Font(bold=True)
 _HEAD_FILL = PatternFill("solid", fgColor="DDE6F0")
@@ -126,15 +134,15 @@ def render_xlsx(report: dict[str, Any], label: str | None = None) -> bytes:
         rows: list[list[Any]] = [
             ["Trạng thái", LAUNCH_STATE_VI.get(launch["state"], launch["state"])],
             ["Kích hoạt lúc", _naive(launch["armed_ms"], tz)],
-            ["Thời điểm khởi động", _naive(launch["fire_at_ms"], tz)],
-            ["Điểm cầu báo đã khởi động", fired["count"]],
+            [LAUNCH_VI["fire_at"], _naive(launch["fire_at_ms"], tz)],
+            [LAUNCH_VI["fired_count"], fired["count"]],
             ["Điểm cầu chưa báo", fired["missing"]],
             ["Độ lệch giữa các điểm cầu (ms)", fired["spread_ms"]],
             ["Sai số đồng hồ lớn nhất (ms)", fired["worst_bound_ms"]],
             *[[f"Người bấm nút {n}", f"{k['key']} ({vi_time(k['at_ms'], tz)})"]
               for n, k in enumerate(launch["keys"], 1)],
         ]
-        ws = _sheet(book, "Bấm nút khởi động", ["Chỉ tiêu", "Số liệu"], rows, [34, 30])
+        ws = _sheet(book, LAUNCH_VI["sheet"], ["Chỉ tiêu", "Số liệu"], rows, [34, 30])
         ws["B3"].number_format = _TIME
         ws["B4"].number_format = _TIME
         for ref in ("B5", "B6", "B7", "B8"):

@@ -5,7 +5,8 @@
 roll-up counters) or ephemeral (presence, clock-sync figures): it is rebuilt
 on restore and never journaled.
 
-``apply`` mutates the state in place and returns it. It is total: a fact whose
+The fold itself (``apply``, ``snapshot``, ``restore``) is in
+:mod:`server.core.fold`, with the complete table of fact types. It is total: a fact whose
 precondition no longer holds when it is applied (two sockets of one point
 racing, a repeated message id) is a no-op, so the fold is the same in every
 process that reads the same journal, whatever order the deciders ran in.
@@ -14,7 +15,7 @@ process that reads the same journal, whatever order the deciders ran in.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from server.core import facts as f
@@ -68,12 +69,18 @@ class Incident:
 
 @dataclass(slots=True)
 class Presence:
-    """Ephemeral: who is connected now, and the last clock-sync figures."""
+    """Ephemeral: who is connected now, and the last clock-sync figures.
+
+    ``sockets`` are this process's own; ``remote`` is what the other processes
+    of a cluster say they hold (server/io/presence.py), so ``online`` is the
+    same in every process. The clock figures are the newest of either."""
 
     sockets: int = 0
     last_seen_ms: float | None = None
     offset_ms: float | None = None
     rtt_ms: float | None = None
+    remote: int = 0
+    crowded: bool = False  # an upgrade was refused for too many sockets (docs/protocol.md#limits)
 
 
 class Live:
@@ -111,7 +118,7 @@ class EventState:
 
     def online(self, code: str) -> bool:
         pres = self.live.presence.get(code)
-        return pres is not None and pres.sockets > 0
+        return pres is not None and (pres.sockets > 0 or pres.remote > 0)
 
     def district_name(self, code: str) -> str:
         point = self.points.get(code)
@@ -132,7 +139,7 @@ class EventState:
         live = self.live
         live.by_token = {p.token: p.code for p in self.points.values()}
         live.search = {c: fold(f"{p.code} {p.name}") for c, p in self.points.items()}
-        live.district_of = {c: self.find_district(c) for c in self.points}
+        live.district_of = self.districts()
         live.open_incidents = {}
         for inc in self.incidents.values():
             if inc.open:
@@ -141,6 +148,35 @@ class EventState:
         for p in self.points.values():
             live.totals.add(p.level, live.district_of[p.code], self.contribution(p), +1)
         live.totals.incidents_open = sum(live.open_incidents.values())
+
+    def districts(self) -> dict[str, str | None]:
+        """Every point's district, in time linear in the points: each walk up
+        stops at the first point already resolved (a 50,000-deep chain costs
+        50,000 steps, not 50,000²)."""
+        out: dict[str, str | None] = {}
+        for start in self.points:
+            path: list[str] = []
+            on_path: set[str] = set()
+            cur: str | None = start
+            found: str | None = None
+            while cur is not None and cur not in out:
+                point = self.points.get(cur)
+                if point is None or cur in on_path:
+                    break  # a dangling parent, or a loop (neither is stored; be safe)
+                if point.level == "district":
+                    found = cur
+                    break
+                path.append(cur)
+                on_path.add(cur)
+                cur = point.parent
+            else:
+                if cur is not None:
+                    found = out[cur]
+            if found is not None and found not in out:
+                out[found] = found
+            for code in path:
+                out[code] = found
+        return out
 
     def find_district(self, code: str) -> str | None:
         seen: set[str] = set()
@@ -164,75 +200,21 @@ class EventState:
         self.live.totals.add(point.level, district, self.contribution(point), +1)
 
 
-# -- snapshot ------------------------------------------------------------
-
-
-def snapshot(state: EventState) -> dict[str, Any]:
-    return {
-        "info": asdict(state.info),
-        "seq": state.seq,
-        "points": [asdict(p) for p in state.points.values()],
-        "incidents": [asdict(i) for i in state.incidents.values()],
-        **{name: ext.dump(state) for name, ext in _EXTENSIONS.items()},
-    }
-
-
-def snapshot_parts(state: EventState) -> dict[str, Any]:
-    """The snapshot with the state's own dataclasses (not copied to dicts),
-    for a serializer that walks dataclasses natively (orjson): building a
-    snapshot of a thousand points and 100,000 message ids then takes
-    milliseconds of the event loop, not half a second."""
-    return {
-        "info": state.info,
-        "seq": state.seq,
-        "points": list(state.points.values()),
-        "incidents": list(state.incidents.values()),
-        **{name: ext.dump(state) for name, ext in _EXTENSIONS.items()},
-    }
-
-
-def restore(data: dict[str, Any]) -> EventState:
-    state = EventState(info=EventInfo(**data["info"]), seq=data["seq"])
-    state.points = {p["code"]: Point(**p) for p in data["points"]}
-    state.incidents = {i["id"]: Incident(**i) for i in data["incidents"]}
-    for name, ext in _EXTENSIONS.items():
-        if data.get(name) is not None:
-            ext.load(state, data[name])
-    state.rebuild()
-    return state
+# -- parts kept by other core modules ------------------------------------
 
 
 class Extension:
-    """A part of the state kept by another core module (agenda, launch)."""
+    """A part of the state kept by another core module (agenda, launch, reports).
+
+    The complete list of extensions, like the complete table of folds, is in
+    :mod:`server.core.fold`: nothing registers itself by being imported.
+    """
 
     def dump(self, state: EventState) -> Any:  # pragma: no cover - interface
         raise NotImplementedError
 
     def load(self, state: EventState, data: Any) -> None:  # pragma: no cover - interface
         raise NotImplementedError
-
-
-_EXTENSIONS: dict[str, Extension] = {}
-
-
-def register_extension(name: str, ext: Extension) -> None:
-    _EXTENSIONS[name] = ext
-
-
-# -- the fold ------------------------------------------------------------
-
-Applier = Callable[[EventState, Any], None]
-_APPLIERS: dict[str, Applier] = {}
-
-
-def applies(fact_type: str) -> Callable[[Applier], Applier]:
-    """Register the function that folds facts of ``fact_type``."""
-
-    def register(fn: Applier) -> Applier:
-        _APPLIERS[fact_type] = fn
-        return fn
-
-    return register
 
 
 def new_state(fact: f.EventCreated) -> EventState:
@@ -246,25 +228,3 @@ def new_state(fact: f.EventCreated) -> EventState:
             created_ms=fact.at_ms,
         )
     )
-
-
-def apply(state: EventState, fact: Any, seq: int) -> EventState:
-    """Fold one fact (journal position ``seq``) into ``state``."""
-    handler = _APPLIERS.get(fact.type)
-    if handler is not None:
-        handler(state, fact)
-    state.seq = seq
-    return state
-
-
-def fold_facts(facts: list[tuple[int, Any]], state: EventState | None = None) -> EventState:
-    """The state after ``facts`` (seq, fact), from scratch or from ``state``."""
-    for seq, fact in facts:
-        if state is None:
-            if not isinstance(fact, f.EventCreated):
-                raise ValueError("a journal starts with event.created")
-            state = new_state(fact)
-        apply(state, fact, seq)
-    if state is None:
-        raise ValueError("no facts")
-    return state

@@ -13,7 +13,12 @@ def clean(value: object) -> str:
     """Normalize a cell or field: NFC, trimmed, inner whitespace collapsed."""
     if value is None:
         return ""
-    text = unicodedata.normalize("NFC", str(value))
+    text = str(value)
+    try:
+        text.encode()
+    except UnicodeEncodeError:  # a lone surrogate: no journal can store it
+        text = text.encode("utf-8", "replace").decode()
+    text = unicodedata.normalize("NFC", text)
     return " ".join(text.split())
 
 

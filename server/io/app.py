@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,7 +17,9 @@ from server.io import (
     gcpolicy,
     links,
     looplag,
+    openapi,
     pages,
+    people,
     reports,
     rest,
     ws_console,
@@ -24,13 +27,14 @@ from server.io import (
 )
 from server.io.auth import STORE_KEY, errors_middleware
 from server.io.hub import CLOSE_GOING_AWAY
-from server.io.journal_sqlite import SqliteJournal
+from server.io.journal_sqlite import JournalBusy, SqliteJournal
+from server.io.limits import GUARD_KEY, MAX_IMPORT_BODY, Guard
 from server.io.store import Store
 
 log = structlog.get_logger("launchday.app")
 
 ROOT = Path(__file__).resolve().parents[2]
-MAX_BODY = 20 * 1024 * 1024  # an XLSX of tens of thousands of points
+MAX_BODY = MAX_IMPORT_BODY  # the largest body any route takes (docs/protocol.md#limits)
 
 
 def admin_token(data_dir: Path) -> tuple[str, bool]:
@@ -50,21 +54,54 @@ def admin_token(data_dir: Path) -> tuple[str, bool]:
     return token, True
 
 
-def create_app(data_dir: str | Path, token: str | None = None) -> web.Application:
+def make_store(data: Path, token: str, redis_url: str | None = None, redis_replicas: int = 0,
+               redis_durability: str = "always") -> Store:
+    """The embedded journal in ``data``, or one process of a cluster on Redis."""
+    if not redis_url:
+        return Store(SqliteJournal(data / "journal.sqlite3"), token)
+    from server.io.journal_redis import RedisJournal
+    from server.io.presence import RedisPresence
+
+    journal = RedisJournal(redis_url, replicas=redis_replicas, durability=redis_durability)
+    return Store(journal, token, RedisPresence(journal))
+
+
+def create_app(data_dir: str | Path, token: str | None = None, *, redis_url: str | None = None,
+               redis_replicas: int = 0, redis_durability: str = "always") -> web.Application:
     data = Path(data_dir)
     if token is None:
         token, fresh = admin_token(data)
         if fresh:
             print(f"launchday: generated the admin token (saved in {data / 'admin_token'}):\n  {token}",
                   flush=True)
-    app = web.Application(middlewares=[errors_middleware], client_max_size=MAX_BODY)
-    store = Store(SqliteJournal(data / "journal.sqlite3"), token)
+    app = web.Application(middlewares=[errors_middleware, pages.compress_pages], client_max_size=MAX_BODY)
+    store = make_store(data, token, redis_url, redis_replicas, redis_durability)
     app[STORE_KEY] = store
+    app[GUARD_KEY] = Guard()
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        await gcpolicy.open_store(store)  # then the loaded state is frozen: full collections skip it
+        try:
+            await gcpolicy.open_store(store)  # then the loaded state is frozen: full collections skip it
+        except JournalBusy:
+            raise
+        except Exception as exc:
+            if redis_url:
+                # One process of a cluster that cannot reach or trust its Redis
+                # exits (a supervisor restarts it): the others serve meanwhile.
+                raise
+            # A read-only or unreadable data directory: keep serving so that
+            # /healthz answers 503 with the reason, and every write is refused
+            # (503 unavailable); nothing is acknowledged.
+            health = getattr(store.journal, "health", None)
+            reason = (health() if health else None) or repr(exc)
+            log.error("store_open_failed", data=str(data), error=repr(exc))
+            print(f"launchday: cannot open the journal in {data}: {exc}\n"
+                  "  serving /healthz as failing; fix the data directory and restart", file=sys.stderr, flush=True)
+            log.info("store_failed", reason=reason)
+        else:
+            log.info("store_opened", events=len(store.events), data=str(data),
+                     journal="redis" if redis_url else "sqlite")
         lag = looplag.start()  # /metrics: how late the loop answers, and how much of it was our own work
-        log.info("store_opened", events=len(store.events), data=str(data))
         yield
         await looplag.stop(lag)
         await gcpolicy.stop(store)
@@ -81,10 +118,12 @@ def create_app(data_dir: str | Path, token: str | None = None) -> web.Applicatio
     app.cleanup_ctx.append(lifecycle)
     app.on_shutdown.append(on_shutdown)
     app.router.add_routes(rest.routes)
+    openapi.add_routes(app)
     app.router.add_routes(ceremony.routes)
     reports.add_routes(app)
     app.router.add_get("/ws/point", ws_point.handle)
     app.router.add_get("/ws/console", ws_console.handle)
     pages.add_routes(app)
     links.add_routes(app)
+    people.add_routes(app)
     return app

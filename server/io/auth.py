@@ -2,20 +2,42 @@
 
 Missing or wrong credentials are 401, right credentials with the wrong role
 (or a point's token on an organizer route) are 403 (docs/protocol.md#authentication).
+
+The session cookie carries a random session id, never a token; the server
+keeps its hash in the ``_org`` stream with the token it stands for and its
+expiry, so a session survives a restart, is seen by every process, ends at
+logout, after 12 h, or when its token is revoked. A mutation authenticated
+by the cookie must come from our own origin (``Origin``), and an address
+that keeps presenting wrong tokens is slowed down (429, ``Retry-After``).
 """
 
 from __future__ import annotations
 
 import json
+import math
+import os
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
+import orjson
 import structlog
 from aiohttp import web
 
+from server.core import keyholders as kh
 from server.core import org as orgs
-from server.core.errors import BadRequest, Forbidden, LaunchdayError, PayloadTooLarge, Unauthorized
+from server.core.errors import (
+    BadRequest,
+    Forbidden,
+    LaunchdayError,
+    NotFound,
+    PayloadTooLarge,
+    TooMany,
+    Unauthorized,
+)
 from server.io import metrics
+from server.io.limits import MAX_JSON_BODY, guard_of
 
 log = structlog.get_logger("launchday.http")
 
@@ -27,53 +49,184 @@ def store_of(request: web.Request) -> Any:
     return request.app[STORE_KEY]
 
 
-def credential(request: web.Request) -> str:
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_WHO: web.RequestKey[tuple[str, str, bool]] = web.RequestKey("organizer", tuple)
+
+
+def _now_ms() -> float:
+    from server.io.runtime import now_ms
+
+    return now_ms()
+
+
+def bearer(request: web.Request) -> str:
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip()
-    return request.cookies.get(SESSION_COOKIE, "")
+    return ""
+
+
+def client_address(request: web.Request) -> str:
+    """The caller's address: the peer's, as the server sees it (behind a
+    proxy every caller shares the proxy's: run one per site, or accept that
+    wrong tokens from anyone slow everyone behind it)."""
+    return request.remote or "?"
+
+
+def check_auth_rate(request: web.Request) -> None:
+    """Refuse (429) an address that has failed too often, before looking at
+    what it presents: a right token after a run of wrong ones waits too."""
+    wait = guard_of(request).auth_failures.wait_ms(client_address(request), _now_ms())
+    if wait > 0:
+        raise TooMany("too many failed authentications from this address; wait", code="rate_limited",
+                      retry_after_ms=wait)
+
+
+def auth_failed(request: web.Request) -> None:
+    guard_of(request).auth_failures.take(client_address(request), _now_ms())
+
+
+def session_organizer(request: web.Request) -> tuple[str, str] | None:
+    """(name, role) of a live session cookie, else None."""
+    sid = request.cookies.get(SESSION_COOKIE, "")
+    if not sid:
+        return None
+    store = store_of(request)
+    holder = orgs.session_holder(store.org, sid, _now_ms())
+    if holder is None:
+        return None
+    if orgs.same_secret(holder, orgs.token_hash(store.admin_token)):
+        return ("admin", "admin")
+    found = orgs.holder_of_hash(store.org, holder)
+    if found is None:
+        return None
+    store.last_used[holder[:12]] = _now_ms()  # in memory, per process (see Store.last_used)
+    return (found.name, found.role)
+
+
+def identify(request: web.Request) -> tuple[str, str, bool]:
+    """(name, role, by_cookie) of the caller; 401/403/429 if none. Remembered
+    on the request."""
+    known: tuple[str, str, bool] | None = request.get(_WHO)
+    if known is not None:
+        return known
+    store = store_of(request)
+    token = bearer(request)
+    if token:
+        check_auth_rate(request)
+        who = store.organizer(token) if token.isascii() else None  # tokens are URL-safe base64
+        if who is None:
+            if store.point_by_token(token) is not None:
+                raise Forbidden("a point's token cannot use organizer routes", code="forbidden")
+            if _is_keyholder(store, token):
+                raise Forbidden("a key holder's link can only press its own key", code="forbidden")
+            auth_failed(request)
+            raise Unauthorized("unknown or revoked token", code="unauthorized")
+        result = (str(who[0]), str(who[1]), False)
+    else:
+        found = session_organizer(request)
+        if found is None:
+            raise Unauthorized("an organizer token is required (Authorization: Bearer …)"
+                               if SESSION_COOKIE not in request.cookies
+                               else "the session has ended; log in again", code="unauthorized")
+        result = (found[0], found[1], True)
+    request[_WHO] = result
+    return result
 
 
 def role_of(request: web.Request) -> str | None:
-    who = store_of(request).organizer(credential(request))
-    return who[1] if who else None
+    try:
+        return identify(request)[1]
+    except LaunchdayError:
+        return None
 
 
 def need(request: web.Request, role: str) -> str:
-    """The organizer's name if the caller holds ``role`` (or more); else 401/403."""
-    store = store_of(request)
-    token = credential(request)
-    who = store.organizer(token)
-    if who is None:
-        if token and store.point_by_token(token) is not None:
-            raise Forbidden("a point's token cannot use organizer routes", code="forbidden")
-        raise Unauthorized("an organizer token is required (Authorization: Bearer …)" if not token
-                           else "unknown or revoked token", code="unauthorized")
-    name, have = who
+    """The organizer's name if the caller holds ``role`` (or more); else 401/403.
+    A cookie-authenticated mutation must come from our own origin."""
+    name, have, by_cookie = identify(request)
+    if by_cookie and request.method not in _SAFE_METHODS:
+        check_origin(request)
     if not orgs.role_allows(have, role):
         raise Forbidden(f"this needs the {role} role; you are {have}", code="forbidden")
-    return str(name)
+    return name
+
+
+def _netloc(url: str) -> str:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    default = {"http": 80, "https": 443, "ws": 80, "wss": 443}.get(parts.scheme)
+    try:
+        port = parts.port
+    except ValueError:
+        return "?"
+    return host if port is None or port == default else f"{host}:{port}"
+
+
+def check_origin(request: web.Request) -> None:
+    """Refuse (403 ``forbidden_origin``) a browser request from another site.
+
+    ``Origin`` must name this server (the ``Host`` it was reached at, or
+    ``LAUNCHDAY_PUBLIC_URL``). A request without ``Origin`` is let through
+    unless ``Sec-Fetch-Site`` says it is cross-site: browsers send ``Origin``
+    on every mutation and every WebSocket, and a client that is not a
+    browser is not being tricked into sending a cookie.
+    """
+    origin = request.headers.get("Origin")
+    if origin is None:
+        if request.headers.get("Sec-Fetch-Site", "same-origin") in ("same-origin", "none"):
+            return
+        raise Forbidden("a cross-site request cannot use the session", code="forbidden_origin")
+    allowed = {_netloc(f"{request.scheme}://{request.host}")}
+    public = os.environ.get("LAUNCHDAY_PUBLIC_URL", "").strip()
+    if public:
+        allowed.add(_netloc(public))
+    if origin == "null" or _netloc(origin) not in allowed:
+        raise Forbidden("requests from another site cannot use the session", code="forbidden_origin")
+
+
+def new_session_id() -> str:
+    """256 random bits; only its hash is stored."""
+    return secrets.token_urlsafe(32)
+
+
+def _is_keyholder(store: Any, token: str) -> bool:
+    return any(kh.find_by_token(rt.state, token) is not None for rt in store.events.values())
 
 
 def error_response(err: LaunchdayError) -> web.Response:
     metrics.ERRORS.labels(err.code).inc()
-    return web.json_response(err.to_body(), status=err.status)
+    headers = {}
+    if isinstance(err, TooMany) and err.retry_after_ms is not None:
+        headers["Retry-After"] = str(max(1, math.ceil(err.retry_after_ms / 1000)))
+    return web.json_response(err.to_body(), status=err.status, headers=headers)
 
 
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 400: "bad_request"}
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 400: "bad_request"}
 
 
 @web.middleware
 async def errors_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    """Every refusal becomes the coded JSON error; nothing escapes as a crash."""
+    """Every refusal becomes the coded JSON error; nothing escapes as a crash.
+
+    A "not found" on a route of an event, in a cluster, is answered only
+    after this process has folded what the others wrote until now (the
+    request may follow a write made through another process): then the
+    handler runs once more."""
     try:
-        return await handler(request)
+        try:
+            return await handler(request)
+        except NotFound:
+            eid = request.match_info.get("eid")
+            if eid is None or not await store_of(request).catch_up(eid):
+                raise
+            return await handler(request)
     except LaunchdayError as err:
         return error_response(err)
     except web.HTTPRequestEntityTooLarge:
-        return error_response(PayloadTooLarge("the request body is too large", code="payload_too_large"))
+        return error_response(PayloadTooLarge("the request body is too large", code="too_large"))
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -99,10 +252,30 @@ def _dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False)
 
 
+async def read_body(request: web.Request, limit: int) -> bytes:
+    """The body, refused (413 ``too_large``) past ``limit`` bytes without
+    reading more than that: a declared length is checked before reading."""
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"the body is over {limit:,} bytes", code="too_large")
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = await request.content.read(65536)
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the body is over {limit:,} bytes", code="too_large")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def json_body(request: web.Request) -> Any:
+    """The JSON body (at most 64 KiB)."""
+    data = await read_body(request, MAX_JSON_BODY)
     try:
-        return await request.json()
-    except web.HTTPRequestEntityTooLarge:
-        raise
-    except ValueError:
+        # orjson, strict: invalid UTF-8, lone surrogates ("\ud800", which no
+        # journal could store) and nesting past 1,024 levels are refused.
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
         raise BadRequest("the body is not valid JSON", code="invalid_json") from None

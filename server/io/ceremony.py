@@ -17,7 +17,6 @@ from aiohttp import web
 from server.core import agenda as ag
 from server.core import launch as ln
 from server.core.errors import BadRequest
-from server.core.report import REPORT_SECTIONS
 from server.io import ws_point
 from server.io.auth import event_of, json_body, json_response, need
 from server.io.runtime import DELTA_EXTRAS, START_HOOKS, VIEWS, EventRuntime, effect, now_ms
@@ -27,8 +26,6 @@ routes = web.RouteTableDef()
 VIEWS["agenda"] = lambda rt: ag.agenda_view(rt.state, now_ms())
 VIEWS["launch"] = lambda rt: ln.launch_view(rt.state, now_ms())
 DELTA_EXTRAS["launch_fired"] = lambda rt: ln.fired_stats(rt.state)
-REPORT_SECTIONS["agenda"] = ag.agenda_report
-REPORT_SECTIONS["launch"] = ln.launch_report
 ws_point.DECIDERS["launch.fired"] = lambda s, code, fr, now: ln.decide_fired_report(
     s, code, fr.id, fr.fired_ms, fr.offset_ms, fr.rtt_ms, now)
 

@@ -1,4 +1,4 @@
-"""The ``launchday`` command: serve, demo."""
+"""The ``launchday`` command: serve, demo, token."""
 
 from __future__ import annotations
 
@@ -19,6 +19,14 @@ def _common(p: argparse.ArgumentParser, port: int) -> None:
     p.add_argument("--data", default=os.environ.get("LAUNCHDAY_DATA", "data"),
                    help="data directory: the journal and the generated admin token")
     p.add_argument("--log-level", default=None, help="debug, info, warning (default info)")
+    p.add_argument("--redis", default=os.environ.get("LAUNCHDAY_REDIS") or None, metavar="URL",
+                   help="run as one process of a cluster on this Redis: redis://host:port/db, or "
+                        "redis+sentinel://host:port[,host:port]/service/db (default: the embedded journal)")
+    p.add_argument("--redis-replicas", type=int, default=int(os.environ.get("LAUNCHDAY_REDIS_REPLICAS", "0")),
+                   metavar="N", help="acknowledge a write only once N replicas have it (WAIT N); 1 with Sentinel")
+    p.add_argument("--redis-durability", choices=("always", "everysec", "unchecked"),
+                   default=os.environ.get("LAUNCHDAY_REDIS_DURABILITY", "always"),
+                   help="the weakest Redis appendfsync to accept (default always: refuse to start otherwise)")
     p.add_argument("--uvloop", action=argparse.BooleanOptionalAction,
                    default=os.environ.get("LAUNCHDAY_UVLOOP", "1") != "0",
                    help="run on uvloop (default; measured to halve the CPU per frame, docs/benchmarks.md)")
@@ -27,12 +35,24 @@ def _common(p: argparse.ArgumentParser, port: int) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="launchday", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="run the server on the embedded journal")
+    serve = sub.add_parser("serve", help="run the server (the embedded journal, or one process of a cluster on Redis)")
     _common(serve, 8080)
     demo = sub.add_parser("demo", help="create the Thanh Hóa demo event (about 1,000 points) and serve it")
     _common(demo, 8080)
     demo.add_argument("--seed", type=int, default=2025)
+    demo.add_argument("--simulate", action="store_true",
+                      help="play a morning against the demo: points arriving 06:30-07:45 over real sockets, "
+                           "incidents, then the agenda and a rehearsal launch")
+    demo.add_argument("--speed", type=float, default=15.0,
+                      help="with --simulate: simulated seconds per real second (default 15: the morning in ~5 min)")
+    # -- launchday token (organizer tokens; see cli_token.py) --
+    from server.io import cli_token
+
+    cli_token.add_parser(sub, os.environ.get("LAUNCHDAY_DATA", "data"))
     args = parser.parse_args(argv)
+    if args.command == "token":
+        raise SystemExit(cli_token.run(args))
+    # -- end launchday token --
     logs.configure(args.log_level)
     if args.uvloop:
         try:
@@ -44,11 +64,18 @@ def main(argv: list[str] | None = None) -> None:
     # Imported after the event loop policy is chosen and logging is set up.
     from server.io.app import create_app
 
-    app = create_app(Path(args.data))
+    app = create_app(Path(args.data), redis_url=args.redis, redis_replicas=args.redis_replicas,
+                     redis_durability=args.redis_durability)
     if args.command == "demo":
-        from server.io.demo import setup_demo
+        from server.io.demo import setup_demo, stop_demo
 
-        app.on_startup.append(lambda app: setup_demo(app, args.seed, args.host, args.port))
+        if args.simulate and args.speed <= 0:
+            parser.error("--speed must be > 0")
+        speed = args.speed if args.simulate else None
+        if args.simulate and args.log_level is None:
+            logs.configure("warning")  # a thousand simulated devices would flood the terminal at info
+        app.on_startup.append(lambda app: setup_demo(app, args.seed, args.host, args.port, speed))
+        app.on_shutdown.insert(0, stop_demo)
     try:
         web.run_app(app, host=args.host, port=args.port, print=_ready(args.host, args.port),
                     shutdown_timeout=5.0, handle_signals=True)
@@ -57,6 +84,9 @@ def main(argv: list[str] | None = None) -> None:
     except OSError as exc:
         print(f"launchday: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         raise SystemExit(1) from None
+    except (RuntimeError, ValueError) as exc:  # the journal refused to open (locked, Redis unfit)
+        print(f"launchday: cannot start: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def _ready(host: str, port: int):  # type: ignore[no-untyped-def]

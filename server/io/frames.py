@@ -120,7 +120,8 @@ _set = object.__setattr__
 
 def _fast(obj: dict[str, Any]) -> Any:
     """The model of a hot frame that is valid as it stands, else None."""
-    found = _FAST.get(obj.get("type"))  # type: ignore[arg-type]
+    kind = obj.get("type")
+    found = _FAST.get(kind) if isinstance(kind, str) else None  # a list or dict is not hashable
     if found is None:
         return None
     cls, fields, ok = found

@@ -40,7 +40,9 @@ from server.io import metrics
 log = structlog.get_logger("launchday.hub")
 
 SLOW_LIMIT = 1024 * 1024  # bytes buffered for one socket before it is dropped
+SLOW_ABORT_S = 10.0  # then how long its close frame may wait to be read before the socket is cut
 CLOSE_GOING_AWAY = 1001
+CLOSE_SERVICE_RESTART = 1012
 CLOSE_TRY_AGAIN_LATER = 1013
 CLOSE_TOKEN_REVOKED = 4403
 CLOSE_POINT_DELETED = 4404
@@ -113,6 +115,11 @@ class Conn:
         if transport is not None and not transport.is_closing():
             transport.write(close_frame(code, reason))
             transport.close()
+            if code == CLOSE_TRY_AGAIN_LATER:
+                # close() waits for the buffer to drain, which a peer that
+                # does not read never lets happen: its 1013 waits behind what
+                # is buffered for SLOW_ABORT_S, then the buffer is dropped.
+                asyncio.get_running_loop().call_later(SLOW_ABORT_S, transport.abort)
 
 
 # A fan-out to every point of a large room is written in slices of at most

@@ -16,6 +16,12 @@ from typing import Any, Protocol
 Entry = tuple[int, Any]  # (seq, fact)
 
 
+class JournalRewound(Exception):
+    """The history a tail already yielded is no longer in the journal (a Redis
+    failover to a replica that missed the last writes): the fold built on it
+    must be rebuilt from the journal as it now is."""
+
+
 class Journal(Protocol):
     async def open(self) -> None: ...
 
@@ -43,4 +49,20 @@ class Journal(Protocol):
 
     async def save_snapshot(self, stream: str, seq: int, data: bytes) -> None: ...
 
+    def new_streams(self) -> AsyncIterator[str]:
+        """Streams created after ``open``, by this process or by any other sharing
+        the journal: how a running process learns of an event created elsewhere."""
+        ...
+
+    async def try_lease(self, stream: str, name: str, ttl_ms: int) -> bool:
+        """True for one caller among all processes sharing the journal, until
+        ``ttl_ms`` passes: for what must happen once per cluster, not once per
+        process (the deadline report)."""
+        ...
+
     async def load_snapshot(self, stream: str) -> tuple[int, bytes] | None: ...
+
+    def health(self) -> str | None:
+        """None while appends can be made durable, else the reason (for
+        ``/healthz``): a failed write, a closed journal, an unreachable server."""
+        ...

@@ -6,11 +6,19 @@ waits for the next one and shares its fsync (group commit). The SQLite
 connection lives in one dedicated thread; the event loop never blocks on disk.
 ``synchronous=FULL`` makes each commit durable against power loss, not only
 against a crashed process.
+
+One process only: seqs are numbered by an in-process counter, which is right
+only while no other process appends to the same file. ``open`` takes an
+exclusive lock on ``<journal>.lock`` and refuses to start when another process
+holds it; several processes share a journal through Redis
+(server/io/journal_redis.py), which numbers facts itself.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 import sqlite3
 import threading
 import time
@@ -22,7 +30,7 @@ from typing import Any
 import orjson
 import structlog
 
-from server.core.errors import Conflict
+from server.core.errors import Conflict, Unavailable
 from server.core.facts import dump_fact, parse_fact_trusted
 from server.io import metrics
 from server.io.journal import Entry
@@ -42,6 +50,15 @@ CREATE TABLE IF NOT EXISTS snapshots (
     data BLOB NOT NULL
 );
 """
+
+
+class JournalUnavailable(Unavailable, RuntimeError):
+    """Nothing can be appended (a failed write, a closed journal): a coded
+    503 ``unavailable`` for the client, and nothing acknowledged."""
+
+
+class JournalBusy(RuntimeError):
+    """The journal is open in another process (a running server)."""
 
 
 class _Pending:
@@ -65,6 +82,8 @@ class SqliteJournal:
         self._subscribers: dict[str, list[asyncio.Queue[list[Entry]]]] = {}
         self._failed: BaseException | None = None
         self._closing = False
+        self._lock_fd: int | None = None
+        self._created: asyncio.Queue[str] = asyncio.Queue()
 
     # -- the connection, in the journal thread only ---------------------------
 
@@ -84,9 +103,16 @@ class SqliteJournal:
     # -- lifecycle -------------------------------------------------------------
 
     async def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        rows = await self._run(lambda: self._db().execute(
-            "SELECT stream, MAX(seq) FROM facts GROUP BY stream").fetchall())
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._lock()
+            rows = await self._run(lambda: self._db().execute(
+                "SELECT stream, MAX(seq) FROM facts GROUP BY stream").fetchall())
+        except JournalBusy:
+            raise
+        except (OSError, sqlite3.Error) as exc:  # read-only, full, unreadable: health() says why
+            self._failed = exc
+            raise
         self._last = {stream: seq for stream, seq in rows}
         self._wakeup = asyncio.Event()
         self._writer = asyncio.create_task(self._write_loop(), name="journal-writer")
@@ -111,14 +137,44 @@ class SqliteJournal:
 
         await self._run(shutdown)
         self._executor.shutdown(wait=True)
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # releases the flock
+            self._lock_fd = None
+
+    def _lock(self) -> None:
+        """One process at a time: this process numbers the facts itself
+        (``_last``) and tails only its own appends, so a second writer would
+        reuse seqs. The lock dies with the process, even on ``kill -9``."""
+        fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise JournalBusy(f"another process has {self.path} open") from None
+        self._lock_fd = fd
+
+    def health(self) -> str | None:
+        """None while appends can be made durable; else why not (``/healthz``)."""
+        if self._failed is not None:
+            return f"the journal failed: {self._failed}"
+        if self._closing or self._wakeup is None:
+            return "the journal is closed"
+        return None
+
+    async def try_lease(self, stream: str, name: str, ttl_ms: int) -> bool:
+        return True  # one process: it is always the one
+
+    async def new_streams(self) -> AsyncIterator[str]:
+        while True:
+            yield await self._created.get()
 
     # -- append with group commit ---------------------------------------------
 
     async def append(self, stream: str, facts: Sequence[Any], expect_seq: int | None = None) -> int:
         if self._failed is not None:
-            raise RuntimeError("the journal failed to write; restart the server") from self._failed
+            raise JournalUnavailable("the journal failed to write; restart the server") from self._failed
         if self._closing or self._wakeup is None:
-            raise RuntimeError("the journal is closed")
+            raise JournalUnavailable("the journal is closed")
         last = self._last.get(stream, 0)
         if expect_seq is not None and expect_seq != last:
             raise Conflict("the state changed meanwhile; try again", code="seq_conflict")
@@ -142,7 +198,7 @@ class SqliteJournal:
             queued, self._queue = self._queue, []
             for p in queued:
                 if not p.future.done():
-                    p.future.set_exception(RuntimeError("the journal is closed"))
+                    p.future.set_exception(JournalUnavailable("the journal is closed"))
 
     async def _write_batches(self) -> None:
         assert self._wakeup is not None
@@ -163,14 +219,14 @@ class SqliteJournal:
                 # (the write may or may not have landed, so nothing is acked).
                 for p in batch:
                     if not p.future.done():
-                        p.future.set_exception(RuntimeError("the journal was closed during the write"))
+                        p.future.set_exception(JournalUnavailable("the journal was closed during the write"))
                 raise
             except Exception as exc:  # disk full, I/O error: nothing is acked
                 self._failed = exc
                 log.error("journal_write_failed", error=repr(exc), facts=len(rows))
                 for p in batch:
                     if not p.future.done():
-                        p.future.set_exception(RuntimeError("the journal could not write"))
+                        p.future.set_exception(JournalUnavailable("the journal could not write"))
                 continue
             metrics.JOURNAL_COMMIT.observe(time.perf_counter() - started)
             metrics.JOURNAL_APPENDS.inc(len(rows))
@@ -202,6 +258,8 @@ class SqliteJournal:
     def _publish(self, batch: list[_Pending]) -> None:
         by_stream: dict[str, list[Entry]] = {}
         for p in batch:
+            if p.entries[0][0] == 1:
+                self._created.put_nowait(p.stream)  # durable now: others may load it
             by_stream.setdefault(p.stream, []).extend((seq, fact) for seq, fact, _ in p.entries)
         for stream, entries in by_stream.items():
             for queue in self._subscribers.get(stream, ()):

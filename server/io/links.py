@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 import segno
 from aiohttp import web
 
+from server.core import labels
 from server.core.errors import BadRequest, NotFound
 from server.core.text import fold
 from server.io.auth import need, store_of
@@ -41,17 +42,7 @@ from server.io.runtime import now_ms
 
 SERVICE_WORKER = Path(__file__).resolve().parents[2] / "checkin" / "web" / "sw.js"
 
-LEVEL_VI = {
-    "province": "Tỉnh",
-    "department": "Sở/ngành",
-    "district": "Huyện/thị xã/thành phố",
-    "commune": "Xã/phường/thị trấn",
-    "village": "Thôn/bản",
-    "school": "Trường học",
-    "market": "Chợ",
-    "enterprise": "Doanh nghiệp",
-    "other": "Khác",
-}
+LEVEL_VI = labels.LEVELS["vi"]  # the one source of level names (server/core/labels.py)
 NO_DISTRICT = "Cấp tỉnh"  # points outside any district: the province hall, departments…
 
 

@@ -9,7 +9,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Proc
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 # process_resident_memory_bytes, process_cpu_seconds_total, process_open_fds: what a soak
-# run (`make soak`) watches for leaks; read from /proc at each scrape, nothing in between.
+# run (`make soak-locust`) watches for leaks; read from /proc at each scrape, nothing in between.
 ProcessCollector(registry=REGISTRY)
 
 CONNECTIONS = Gauge("launchday_connections", "Open WebSocket connections", ["kind"], registry=REGISTRY)

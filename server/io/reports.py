@@ -129,6 +129,9 @@ def _snapshot_taken(rt: EventRuntime, seq: int, fact: Any) -> None:
 # -- the deadline timer ---------------------------------------------------------------
 
 
+DEADLINE_LEASE_MS = 60_000
+
+
 def schedule_deadline(rt: EventRuntime) -> None:
     """Set the timer for the event's report deadline (see the module docstring)."""
     old = rt.timers.pop(DEADLINE_TIMER, None)
@@ -153,6 +156,11 @@ async def take_deadline_snapshot(rt: EventRuntime) -> None:
     if rr.has_automatic(rt.state):
         return
     try:
+        # Every process of a cluster has this timer; one of them takes the
+        # report (the lease), and the fold keeps only the first automatic
+        # snapshot should a lease expire mid-way (docs/architecture.md).
+        if not await rt.journal.try_lease(rt.id, "deadline-report", DEADLINE_LEASE_MS):
+            return
         now = now_ms()
         info = rt.state.info
         fact = rr.decide_snapshot(rt.state, build_report(rt.state, now),

@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from server.core import org as orgs
 from server.core import points as pts
-from server.core.errors import BadRequest, Conflict, Unauthorized
+from server.core.errors import BadRequest, Conflict, PayloadTooLarge, Unauthorized
 from server.core.events import event_view
 from server.core.facts import NoticeSent
 from server.core.importing import decide_import
@@ -21,14 +22,23 @@ from server.core.text import clean
 from server.io import gcpolicy, metrics
 from server.io.auth import (
     SESSION_COOKIE,
+    auth_failed,
+    check_auth_rate,
+    check_origin,
     event_of,
     json_body,
     json_response,
     need,
+    new_session_id,
+    read_body,
     role_of,
+    session_organizer,
     store_of,
 )
 from server.io.importfile import read_table
+from server.io.limits import MAX_IMPORT_BODY
+from server.io.links import public_base
+from server.io.qr import login_url, qr_svg
 from server.io.runtime import EventRuntime, now_ms
 from server.io.store import new_token
 
@@ -42,6 +52,10 @@ routes = web.RouteTableDef()
 
 @routes.get("/healthz")
 async def healthz(request: web.Request) -> web.Response:
+    """200 only when this process can make a write durable (docs/protocol.md#health)."""
+    reason = store_of(request).health()
+    if reason is not None:
+        return json_response({"status": "failing", "reason": reason}, status=503)
     return json_response({"status": "ok"})
 
 
@@ -55,22 +69,42 @@ async def prometheus(request: web.Request) -> web.Response:
 
 @routes.post("/api/session")
 async def login(request: web.Request) -> web.Response:
+    """Trade a token for a session cookie holding a random session id."""
+    check_auth_rate(request)
     body = await json_body(request)
     token = body.get("token") if isinstance(body, dict) else None
-    who = store_of(request).organizer(token) if isinstance(token, str) else None
+    store = store_of(request)
+    # Tokens are URL-safe base64: anything else (a lone surrogate, say) is simply wrong.
+    who = store.organizer(token) if isinstance(token, str) and token.isascii() else None
     if who is None:
+        auth_failed(request)
         raise Unauthorized("unknown or revoked token", code="unauthorized")
+    sid = new_session_id()
+    await commit_org(store, orgs.decide_open_session(orgs.token_hash(token), sid, now_ms(), who[0]))
     resp = json_response({"name": who[0], "role": who[1]})
-    resp.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Strict", path="/",
-                    secure=request.secure, max_age=7 * 24 * 3600)
+    resp.set_cookie(SESSION_COOKIE, sid, httponly=True, samesite="Strict", path="/",
+                    secure=request.secure, max_age=orgs.SESSION_TTL_MS // 1000)
     return resp
 
 
 @routes.delete("/api/session")
 async def logout(request: web.Request) -> web.Response:
+    """End the cookie's session on the server, not only in this browser."""
+    sid = request.cookies.get(SESSION_COOKIE, "")
+    store = store_of(request)
+    if sid and session_organizer(request) is not None:
+        check_origin(request)
+        fact = orgs.decide_close_session(store.org, sid, now_ms())
+        if fact is not None:
+            await commit_org(store, fact)
     resp = web.Response(status=204)
     resp.del_cookie(SESSION_COOKIE, path="/")
     return resp
+
+
+async def commit_org(store: Any, fact: Any) -> None:
+    seq = await store.journal.append(orgs.ORG_STREAM, [fact])
+    orgs.apply_org(store.org, fact, seq)
 
 
 @routes.get("/api/me")
@@ -83,13 +117,16 @@ async def me(request: web.Request) -> web.Response:
 async def issue_token(request: web.Request) -> web.Response:
     actor = need(request, "admin")
     token, fact = await store_of(request).issue_organizer(await json_body(request), actor)
-    return json_response({"token": token, "id": fact.token_hash[:12], "name": fact.name, "role": fact.role}, 201)
+    url = login_url(public_base(request), token)
+    return json_response({"token": token, "id": fact.token_hash[:12], "name": fact.name, "role": fact.role,
+                          "issued_ms": fact.at_ms, "login_url": url, "qr_svg": qr_svg(url)}, 201)
 
 
 @routes.get("/api/tokens")
 async def list_tokens(request: web.Request) -> web.Response:
     need(request, "admin")
-    return json_response(organizers_view(store_of(request).org))
+    store = store_of(request)
+    return json_response([{**o, "last_used_ms": store.last_used.get(o["id"])} for o in organizers_view(store.org)])
 
 
 @routes.delete("/api/tokens/{tid}")
@@ -139,16 +176,24 @@ async def import_points(request: web.Request) -> web.Response:
 
 
 async def _upload(request: web.Request) -> tuple[bytes, str, str]:
-    """The file of an import: a raw body, or the multipart field ``file``."""
+    """The file of an import: a raw body, or the multipart field ``file``;
+    over 5 MB is refused (413) without reading the rest."""
     if request.content_type == "multipart/form-data":
+        if request.content_length is not None and request.content_length > MAX_IMPORT_BODY + 64 * 1024:
+            raise PayloadTooLarge(f"an import is at most {MAX_IMPORT_BODY:,} bytes", code="too_large")
         reader = await request.multipart()
         async for part in reader:
             if getattr(part, "name", None) == "file":
-                data = await part.read()  # type: ignore[union-attr]
+                data = bytearray()
+                while chunk := await part.read_chunk(65536):  # type: ignore[union-attr]
+                    data += chunk
+                    if len(data) > MAX_IMPORT_BODY:
+                        raise PayloadTooLarge(f"an import is at most {MAX_IMPORT_BODY:,} bytes",
+                                              code="too_large")
                 ctype = part.headers.get("Content-Type", "")
                 return bytes(data), ctype, getattr(part, "filename", "") or ""
         raise BadRequest("the multipart body has no field 'file'", code="import_invalid")
-    return await request.read(), request.content_type, ""
+    return await read_body(request, MAX_IMPORT_BODY), request.content_type, ""
 
 
 @routes.get("/api/events/{eid}/points")

@@ -20,10 +20,11 @@ from typing import Any
 import orjson
 import structlog
 
-from server.core import state as st
+from server.core import fold as st
+from server.core.errors import Unavailable
 from server.core.points import incident_view, point_view
-from server.io.hub import CLOSE_POINT_DELETED, CLOSE_TOKEN_REVOKED, Room
-from server.io.journal import Entry, Journal
+from server.io.hub import CLOSE_POINT_DELETED, CLOSE_SERVICE_RESTART, CLOSE_TOKEN_REVOKED, Room
+from server.io.journal import Entry, Journal, JournalRewound
 
 log = structlog.get_logger("launchday.runtime")
 
@@ -69,6 +70,11 @@ class EventRuntime:
         self.dirty_other = False
         self.timers: dict[str, asyncio.TimerHandle] = {}
         self.log = log.bind(event_id=self.id)
+        # Set when the tail stopped on a fact this process cannot fold: the
+        # event refuses writes and /healthz says why (never a silent skip).
+        self.failed: str | None = None
+        # Set by the store: tells the other processes of a cluster who is connected here.
+        self.presence_board: Any = None
 
     @classmethod
     async def load(cls, journal: Journal, stream: str) -> EventRuntime:
@@ -98,30 +104,72 @@ class EventRuntime:
 
     async def commit(self, facts: list[Any], expect_seq: int | None = None) -> int:
         """Append durably, then return once this process has folded the facts."""
+        if self.failed is not None:
+            raise Unavailable(f"this event cannot be folded here: {self.failed}", code="unavailable")
         seq = await self.journal.append(self.id, facts, expect_seq)
+        await self.wait_seq(seq)
+        return seq
+
+    async def wait_seq(self, seq: int) -> None:
+        """Return once this process has folded the journal up to ``seq``."""
+        if self.failed is not None:
+            raise Unavailable(f"this event cannot be folded here: {self.failed}", code="unavailable")
         if self.state.seq < seq:
             future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._waiter_ids += 1
             heapq.heappush(self._waiters, (seq, self._waiter_ids, future))
             await future
-        return seq
 
     async def _tail(self) -> None:
-        async for entries in self.journal.tail(self.id, self.state.seq):
-            self.apply_entries(entries)
+        while self.failed is None:
+            try:
+                async for entries in self.journal.tail(self.id, self.state.seq):
+                    self.apply_entries(entries)
+                    if self.failed is not None:
+                        return
+            except JournalRewound as exc:
+                await self._rebuild(str(exc))
+
+    async def _rebuild(self, why: str) -> None:
+        """The journal lost history this process had folded (a failover that
+        rewound): fold it again as it now is, and make every screen start over."""
+        self.log.error("journal_rewound", reason=why, seq=self.state.seq)
+        fresh = await EventRuntime.load(self.journal, self.id)
+        self.state = fresh.state
+        self._snapshot_seq = fresh._snapshot_seq
+        self.room.close_all(CLOSE_SERVICE_RESTART, "state rebuilt; reconnect")
+
+    def _fail(self, reason: str) -> None:
+        self.failed = reason
+        self.log.critical("tail_stopped", reason=reason, seq=self.state.seq)
+        for _, _, future in self._waiters:
+            if not future.done():
+                future.set_exception(Unavailable(f"this event cannot be folded here: {reason}",
+                                                 code="unavailable"))
+        self._waiters = []
 
     def apply_entries(self, entries: list[Entry]) -> None:
         for seq, fact in entries:
             if seq <= self.state.seq:
                 continue
+            if seq != self.state.seq + 1:
+                self._fail(f"the journal skipped from seq {self.state.seq} to {seq}")
+                return
             try:
                 st.apply(self.state, fact, seq)
-                hook = _EFFECTS.get(fact.type)
-                if hook is not None:
-                    hook(self, seq, fact)
-            except Exception:  # a bug in one fold must not stop the tail
+            except st.UnknownFact as exc:
+                # Never skip what we cannot fold: a snapshot would seal the loss.
+                self._fail(f"{exc}; upgrade this process")
+                return
+            except Exception:  # a bug in one fold: every process of this version fails alike
                 self.log.exception("apply_failed", seq=seq, fact_type=fact.type)
                 self.state.seq = seq
+            hook = _EFFECTS.get(fact.type)
+            if hook is not None:
+                try:
+                    hook(self, seq, fact)
+                except Exception:  # an effect is this process's sockets only
+                    self.log.exception("effect_failed", seq=seq, fact_type=fact.type)
         while self._waiters and self._waiters[0][0] <= self.state.seq:
             _, _, future = heapq.heappop(self._waiters)
             if not future.done():
@@ -151,6 +199,12 @@ class EventRuntime:
             self.dirty_points.add(code)
         if self._ticker is None and self.room.consoles:
             self._ticker = asyncio.get_running_loop().create_task(self._tick())
+
+    def presence_changed(self, code: str) -> None:
+        """A socket of ``code`` opened or closed here, or its clock figures changed."""
+        self.touch(code)
+        if self.presence_board is not None:
+            self.presence_board.changed(self, code)
 
     def ensure_ticker(self) -> None:
         if self._ticker is None:
@@ -199,7 +253,12 @@ class EventRuntime:
 
 
 # Other modules add fields: to every delta (launch telemetry), and to the
-# welcome and snapshot frames (agenda, launch).
+# welcome and snapshot frames (agenda, launch). These, like the ``@effect``
+# hooks, are filled when server/io/ceremony.py and reports.py are imported,
+# which server/io/app.py always does: every serving process has all of them.
+# They shape what this process sends to its own sockets only; what is folded
+# (and so what every process agrees on) is the explicit table in
+# server/core/fold.py.
 DELTA_EXTRAS: dict[str, Callable[[EventRuntime], Any]] = {}
 VIEWS: dict[str, Callable[[EventRuntime], Any]] = {}
 # Called when a runtime starts (after a restart: re-arm timers from the state).

@@ -1,7 +1,13 @@
 """The process's registry: every event's runtime, and the organizers.
 
 Loaded from the journal at start (snapshot + replay), closed on shutdown
-with a final snapshot of each event.
+with a final snapshot of each event. While it runs, it follows the journal's
+index of streams, so an event created by another process sharing the journal
+appears here too; an event created here appears the same way (``create_event``
+waits for it), so there is one path for both.
+
+Organizer facts, like event facts, are folded only from the tail: the
+appender waits until its own tail has folded them (docs/architecture.md §1).
 """
 
 from __future__ import annotations
@@ -15,13 +21,17 @@ from typing import Any
 import structlog
 
 from server.core import org as orgs
-from server.core.errors import NotFound
+from server.core.errors import LaunchdayError, NotFound
 from server.core.events import decide_create_event
 from server.core.facts import EventCreated
 from server.io.journal import Journal
+from server.io.presence import LocalPresence
 from server.io.runtime import EventRuntime, now_ms
 
 log = structlog.get_logger("launchday.store")
+
+
+CATCH_UP_S = 2.0  # how long a lookup waits for this process to fold the others' writes
 
 
 def new_token() -> str:
@@ -34,12 +44,20 @@ def new_event_id() -> str:
 
 
 class Store:
-    def __init__(self, journal: Journal, admin_token: str) -> None:
+    def __init__(self, journal: Journal, admin_token: str, presence: Any = None) -> None:
         self.journal = journal
         self.admin_token = admin_token
+        self.presence = presence if presence is not None else LocalPresence()
         self.events: dict[str, EventRuntime] = {}
         self.org = orgs.OrgState()
-        self._org_task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._event_waiters: dict[str, list[asyncio.Future[EventRuntime]]] = {}
+        self._org_waiters: list[tuple[int, asyncio.Future[None]]] = []
+        # Last use of each organizer token (id -> server ms), for the console's
+        # list. In memory and per process: not journaled (a use is not a fact),
+        # lost at a restart, and with several processes each knows its own.
+        self.last_used: dict[str, float] = {}
+        self._loading: dict[str, asyncio.Future[EventRuntime]] = {}
 
     async def open(self) -> None:
         await self.journal.open()
@@ -48,25 +66,129 @@ class Store:
                 for seq, fact in await self.journal.read(stream):
                     orgs.apply_org(self.org, fact, seq)
                 continue
-            rt = await EventRuntime.load(self.journal, stream)
-            self.events[rt.id] = rt
-            rt.start()
-            log.info("event_loaded", event_id=rt.id, seq=rt.state.seq, points=len(rt.state.points))
-        self._org_task = asyncio.create_task(self._tail_org())
+            await self._ensure_event(stream)
+        if self.shared:
+            await self._share_admin_token()
+        self._tasks = [asyncio.create_task(self._tail_org(), name="tail-org"),
+                       asyncio.create_task(self._follow_streams(), name="follow-streams")]
+        await self.presence.start(self)
 
     async def close(self) -> None:
-        if self._org_task is not None:
-            self._org_task.cancel()
+        await self.presence.stop()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._org_task
+                await task
         for rt in self.events.values():
             await rt.stop()
         await self.journal.close()
 
+    async def _share_admin_token(self) -> None:
+        """In a cluster, the first admin token of each process (from the
+        environment or its data directory) is registered in the shared
+        organizers' stream, by its hash only, so every process accepts it."""
+        digest = orgs.token_hash(self.admin_token)
+        if digest in self.org.by_hash:
+            return
+        fact = orgs.decide_issue(self.org, {"name": "admin", "role": "admin"}, self.admin_token, now_ms(), None)
+        seq = await self.journal.append(orgs.ORG_STREAM, [fact])
+        for s, f in await self.journal.read(orgs.ORG_STREAM, self.org.seq):
+            if s > self.org.seq:
+                orgs.apply_org(self.org, f, s)
+        log.info("admin_token_shared", org_seq=seq)
+
+    def health(self) -> str | None:
+        """None when this process can acknowledge writes, else why not (/healthz)."""
+        reason = self.journal.health()
+        if reason is not None:
+            return reason
+        for task in self._tasks:
+            if task.done() and not task.cancelled():
+                return f"{task.get_name()} stopped: {task.exception()!r}"
+        for rt in self.events.values():
+            if rt.failed is not None:
+                return f"event {rt.id}: {rt.failed}"
+        return None
+
+    @property
+    def shared(self) -> bool:
+        """True when other processes append to the same journal (Redis)."""
+        return bool(getattr(self.journal, "shared", False))
+
+    async def _ensure_event(self, stream: str) -> EventRuntime:
+        """The event's runtime, loaded once however many callers ask at once."""
+        rt = self.events.get(stream)
+        if rt is not None:
+            return rt
+        loading = self._loading.get(stream)
+        if loading is None:
+            loading = self._loading[stream] = asyncio.ensure_future(self._add_event(stream))
+            loading.add_done_callback(lambda _: self._loading.pop(stream, None))
+        return await asyncio.shield(loading)
+
+    async def catch_up(self, event_id: str | None = None, timeout_s: float = CATCH_UP_S) -> bool:
+        """Read your writes across processes: fold what other processes have
+        appended up to now (one event, or every event) before answering a
+        lookup that failed. Without it, a request that follows a write but
+        lands on another process (through a load balancer) could be told
+        404 (an event created a moment ago) or 401 (a point imported a moment
+        ago, whose device would then stop for good). One process: nothing to
+        catch up, False."""
+        if not self.shared:
+            return False
+        try:
+            if event_id is not None and event_id not in self.events:
+                if not event_id.startswith("ev-") or await self.journal.last_seq(event_id) == 0:
+                    return False
+                await asyncio.wait_for(self._ensure_event(event_id), timeout_s)
+            runtimes = [self.events[event_id]] if event_id is not None else list(self.events.values())
+            tops = [await self.journal.last_seq(rt.id) for rt in runtimes]
+            await asyncio.wait_for(asyncio.gather(*(rt.wait_seq(top) for rt, top in zip(runtimes, tops, strict=True))),
+                                   timeout_s)
+            streams = set(await self.journal.streams())
+            for stream in streams - self.events.keys() - {orgs.ORG_STREAM}:
+                if event_id is None:
+                    await asyncio.wait_for(self._ensure_event(stream), timeout_s)
+        except (TimeoutError, LaunchdayError):
+            return False
+        return True
+
+    async def _add_event(self, stream: str) -> EventRuntime:
+        rt = await EventRuntime.load(self.journal, stream)
+        rt.presence_board = self.presence
+        self.events[rt.id] = rt
+        rt.start()
+        log.info("event_loaded", event_id=rt.id, seq=rt.state.seq, points=len(rt.state.points))
+        for future in self._event_waiters.pop(rt.id, []):
+            if not future.done():
+                future.set_result(rt)
+        return rt
+
+    async def _follow_streams(self) -> None:
+        """Events created after start, here or by another process."""
+        async for stream in self.journal.new_streams():
+            if stream != orgs.ORG_STREAM:
+                await self._ensure_event(stream)
+
     async def _tail_org(self) -> None:
         async for entries in self.journal.tail(orgs.ORG_STREAM, self.org.seq):
             for seq, fact in entries:
-                orgs.apply_org(self.org, fact, seq)
+                if seq > self.org.seq:
+                    orgs.apply_org(self.org, fact, seq)
+            ready = [w for w in self._org_waiters if w[0] <= self.org.seq]
+            self._org_waiters = [w for w in self._org_waiters if w[0] > self.org.seq]
+            for _, future in ready:
+                if not future.done():
+                    future.set_result(None)
+
+    async def _commit_org(self, fact: Any) -> int:
+        """Append an organizer fact; return once the org tail has folded it."""
+        seq = await self.journal.append(orgs.ORG_STREAM, [fact])
+        if self.org.seq < seq:
+            future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._org_waiters.append((seq, future))
+            await future
+        return seq
 
     # -- events -------------------------------------------------------------
 
@@ -91,11 +213,15 @@ class Store:
     async def create_event(self, body: Any, actor: str | None) -> EventRuntime:
         event_id = new_event_id()
         fact: EventCreated = decide_create_event(event_id, body, now_ms(), actor)
-        await self.journal.append(event_id, [fact], expect_seq=0)
-        rt = await EventRuntime.load(self.journal, event_id)
-        self.events[event_id] = rt
-        rt.start()
-        return rt
+        future: asyncio.Future[EventRuntime] = asyncio.get_running_loop().create_future()
+        self._event_waiters.setdefault(event_id, []).append(future)
+        try:
+            await self.journal.append(event_id, [fact], expect_seq=0)
+            return self.events.get(event_id) or await future
+        finally:
+            waiters = self._event_waiters.get(event_id)
+            if waiters and future in waiters:
+                waiters.remove(future)
 
     # -- credentials ----------------------------------------------------------
 
@@ -105,10 +231,19 @@ class Store:
             return None
         if hmac.compare_digest(token.encode(), self.admin_token.encode()):
             return ("admin", "admin")
-        found = self.org.by_hash.get(orgs.token_hash(token))
+        digest = orgs.token_hash(token)
+        found = self.org.by_hash.get(digest)
         if found is None or found.revoked:
             return None
+        self.last_used[digest[:12]] = now_ms()
         return (found.name, found.role)
+
+    async def find_point(self, token: str) -> tuple[EventRuntime, str] | None:
+        """``point_by_token``, caught up with the other processes on a miss."""
+        found = self.point_by_token(token)
+        if found is None and len(token) >= 20 and await self.catch_up():
+            found = self.point_by_token(token)
+        return found
 
     def point_by_token(self, token: str) -> tuple[EventRuntime, str] | None:
         if not token:
@@ -122,11 +257,9 @@ class Store:
     async def issue_organizer(self, body: Any, actor: str) -> tuple[str, Any]:
         token = new_token()
         fact = orgs.decide_issue(self.org, body, token, now_ms(), actor)
-        seq = await self.journal.append(orgs.ORG_STREAM, [fact])
-        orgs.apply_org(self.org, fact, seq)
+        await self._commit_org(fact)
         return token, fact
 
     async def revoke_organizer(self, token_id: str, actor: str) -> None:
         fact = orgs.decide_revoke(self.org, token_id, now_ms(), actor)
-        seq = await self.journal.append(orgs.ORG_STREAM, [fact])
-        orgs.apply_org(self.org, fact, seq)
+        await self._commit_org(fact)

@@ -7,6 +7,8 @@ before anything else and stamps ``t1`` the moment the frame is handed to us
 
 from __future__ import annotations
 
+import contextlib
+import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -14,16 +16,18 @@ import structlog
 from aiohttp import WSMsgType, web
 
 from server.core import points as pts
-from server.core.errors import BadRequest, Conflict, LaunchdayError, Unauthorized
+from server.core.errors import BadRequest, Conflict, LaunchdayError, TooMany, Unauthorized
 from server.io import frames, metrics
 from server.io.auth import store_of
 from server.io.hub import Conn, dumps_bytes, text_frame
+from server.io.limits import MAX_POINT_SOCKETS, Guard, guard_of, point_sockets
 from server.io.runtime import VIEWS, EventRuntime, now_ms
 
 log = structlog.get_logger("launchday.ws")
 
 MAX_FRAME = 64 * 1024
 _FRAMES_IN = metrics.FRAMES_IN.labels("point")  # resolved once: this runs for every frame
+POINT_SNDBUF = 256 * 1024
 HEARTBEAT_S = 20.0  # a dead phone (no pong) is closed and shown offline within ~30 s
 
 Decider = Callable[[Any, str, Any, float], pts.Decision]
@@ -67,16 +71,24 @@ def welcome(rt: EventRuntime, code: str) -> dict[str, Any]:
 
 async def handle(request: web.Request) -> web.StreamResponse:
     token = request.query.get("token", "")
-    found = store_of(request).point_by_token(token)
+    found = await store_of(request).find_point(token)
     if found is None:
         raise Unauthorized("unknown or rotated point token", code="invalid_token")
     rt, code = found
+    if point_sockets(rt, code) >= MAX_POINT_SOCKETS:
+        # Refused before the upgrade, so a leaked link cannot pile up sockets;
+        # the console shows the point as "too many connections".
+        pts.refuse_connection(rt.state, code)
+        rt.touch(code)
+        raise TooMany(f"this point already has {MAX_POINT_SOCKETS} connections", code="too_many_connections")
     ws = web.WebSocketResponse(max_msg_size=MAX_FRAME, compress=False, heartbeat=HEARTBEAT_S)
     await ws.prepare(request)
+    _bound_kernel_buffer(request)
+    guard = guard_of(request)
     conn = Conn(ws, request, "point", code)
     rt.room.add(conn)
     pts.connect(rt.state, code, now_ms())
-    rt.touch(code)
+    rt.presence_changed(code)
     clog = rt.log.bind(point=code, conn=conn.id)
     clog.debug("point_connected")
     try:
@@ -87,7 +99,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
                 _FRAMES_IN.inc()
                 if rt.state.live.by_token.get(token) != code:
                     break  # rotated or deleted while this frame was in flight
-                await on_frame(rt, conn, code, msg.data, t1)
+                await on_frame(rt, conn, code, msg.data, t1, guard)
             elif msg.type == WSMsgType.BINARY:
                 conn.send(BadRequest("frames are JSON text", code="binary_frame").to_frame(None))
     except Exception:  # one connection's failure never touches the others
@@ -95,9 +107,22 @@ async def handle(request: web.Request) -> web.StreamResponse:
     finally:
         rt.room.remove(conn)
         pts.disconnect(rt.state, code, now_ms())
-        rt.touch(code)
+        rt.presence_changed(code)
         clog.debug("point_disconnected", close_code=ws.close_code)
     return ws
+
+
+def _bound_kernel_buffer(request: web.Request) -> None:
+    """Cap the kernel's send buffer for a point socket. Linux grows it up to
+    tcp_wmem's maximum (4 MiB here) for a socket that does not read, where
+    the hub's 1 MiB check (hub.SLOW_LIMIT, on the transport's own buffer)
+    cannot see it: measured, 100 frozen phones then held 150 MB of kernel
+    memory and the other points' launch frame came 5x later. A point gets
+    kilobytes a minute; 256 KiB is ample (docs/protocol.md#limits)."""
+    sock = request.transport.get_extra_info("socket") if request.transport else None
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, POINT_SNDBUF)
 
 
 def pong(conn: Conn, t0: float, t1: float) -> None:
@@ -106,7 +131,7 @@ def pong(conn: Conn, t0: float, t1: float) -> None:
     conn.send_frame(text_frame(dumps_bytes({"type": "time.pong", "t0": t0, "t1": t1, "t2": now_ms()})))
 
 
-async def on_frame(rt: EventRuntime, conn: Conn, code: str, text: str, t1: float) -> None:
+async def on_frame(rt: EventRuntime, conn: Conn, code: str, text: str, t1: float, guard: Guard) -> None:
     try:
         frame = frames.parse_client_frame(text)
     except BadRequest as err:
@@ -123,9 +148,14 @@ async def on_frame(rt: EventRuntime, conn: Conn, code: str, text: str, t1: float
         except BadRequest as err:
             conn.send(err.to_frame(None))
             return
-        rt.touch(code)
+        rt.presence_changed(code)
         return
     try:
+        # One bucket per point, shared by its sockets (per process: see limits.py).
+        wait = guard.mutations.take(f"{rt.id}/{code}", t1)
+        if wait > 0:
+            raise TooMany("too many changes from this point; send again later", code="rate_limited",
+                          retry_after_ms=wait)
         decision = DECIDERS[kind](rt.state, code, frame, t1)
         if decision.facts:
             commit = COMMITTERS.get(kind)

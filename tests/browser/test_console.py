@@ -312,7 +312,7 @@ async def test_control_room_agenda_arm_two_keys_from_two_tablets_and_abort(brows
         await page.fill("#arm-keys", "2")
         await page.uncheck("#arm-rehearsal")
         await page.click("#arm")
-        await tablet.wait_for_function("document.querySelector('#launch-state').textContent === 'Đã kích hoạt'")
+        await tablet.wait_for_function("document.querySelector('#launch-state').textContent === 'Sẵn sàng phát động'")
         # One leader on each tablet; each is asked for their name.
         await page.click("#press")
         await page.fill("#key-name", "Bí thư Tỉnh ủy")
@@ -322,7 +322,7 @@ async def test_control_room_agenda_arm_two_keys_from_two_tablets_and_abort(brows
         await tablet.click("#press")
         await tablet.fill("#key-name", "Chủ tịch UBND tỉnh")
         await tablet.click("#key-dialog button[value=ok]")
-        await page.wait_for_function("document.querySelector('#launch-state').textContent === 'Đang đếm ngược'")
+        await page.wait_for_function("document.querySelector('#launch-state').textContent === 'Đếm ngược phát động'")
         left = int(await page.text_content("#launch-big") or "0")
         assert 20 <= left <= 30
         await page.screenshot(path=str(artifacts / "console-control.png"))

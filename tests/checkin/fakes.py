@@ -41,6 +41,9 @@ class FakeServer:
         self.applied: list[dict[str, Any]] = []  # messages applied, in order
         self.hold: set[str] = set()  # message types left unanswered (a lost ack)
         self.conflicts: dict[str, int] = {}  # message type -> times to answer "conflict" first (a lost race)
+        self.rate_limits: dict[str, int] = {}  # message type -> times to answer "rate_limited" first
+        self.retry_after_ms = 50
+        self.received_at: list[tuple[float, dict[str, Any]]] = []  # (monotonic, frame) of every mutation
         self.checked_in = False
         self.attendees = 0
         self.launch: dict[str, Any] = {"state": "idle", "countdown_ms": 5000,
@@ -109,6 +112,11 @@ class FakeServer:
     def apply(self, frame: dict[str, Any]) -> dict[str, Any]:
         """Decide once per id; a repeated id gets the first answer again."""
         mid = frame["id"]
+        self.received_at.append((time.monotonic(), frame))
+        if self.rate_limits.get(frame["type"], 0) > 0:
+            self.rate_limits[frame["type"]] -= 1
+            return {"type": "error", "id": mid, "code": "rate_limited", "message": "slow down",
+                    "retry_after_ms": self.retry_after_ms}
         if self.conflicts.get(frame["type"], 0) > 0:
             self.conflicts[frame["type"]] -= 1  # nothing applied: the client must send it again
             return {"type": "error", "id": mid, "code": "conflict", "message": "send again"}

@@ -147,17 +147,34 @@ async def test_backoff_full_jitter_then_reset_on_welcome(
 ) -> None:
     fake.connector.fail_next(TransportError("refused"), times=6)
     client = await started(make_client, rng=random.Random(3), backoff_base=0.001,
-                           backoff_cap=0.004, storm_window=0.001)
+                           backoff_cap=0.004, storm_window=0.001, stable_s=0.0)
     assert client.connect_attempts == 7 and len(client.connect_times) == 1
     # Before the welcome only the backoff draws from the rng: the same seed, the same delays.
     rng = random.Random(3)
     assert client.backoff_delays == [backoff_delay(i, 0.001, 0.004, rng) for i in range(6)]
     for attempt, delay in enumerate(client.backoff_delays):
         assert 0 <= delay <= min(0.004, 0.001 * 2**attempt)
-    # The welcome reset the attempt counter: the next drop waits at most the storm window.
+    # The welcome (and a connection that held stable_s) reset the attempt
+    # counter: the next drop waits at most the storm window.
     await fake.drop(1013)
     await fake.wait_until(lambda: len(fake.conns) == 2)
     assert len(client.backoff_delays) == 7 and client.backoff_delays[-1] <= 0.001
+
+
+async def test_a_welcome_dropped_at_once_does_not_reset_the_backoff(
+    fake: FakeServer, make_client: MakeClient
+) -> None:
+    """A server that welcomes and drops at once (crash-looping) sees its
+    clients back off further each time, never faster than the storm window."""
+    client = await started(make_client, backoff_base=0.001, backoff_cap=1.0, storm_window=0.002,
+                           stable_s=3600.0)
+    for n in range(2, 7):
+        await fake.drop(1013)
+        await fake.wait_until(lambda n=n: len(fake.conns) == n)
+    assert client._attempt == 5
+    # Each draw was from [0, max(storm window, base · 2^attempt)].
+    for attempt, delay in enumerate(client.backoff_delays):
+        assert 0 <= delay <= max(0.002, 0.001 * 2**attempt)
 
 
 async def test_rotates_between_urls_on_failure(fake: FakeServer, make_client: MakeClient) -> None:
@@ -313,6 +330,21 @@ async def test_reconnects_of_many_clients_spread_out(fake: FakeServer,
     for t in back:
         quarters[min(3, int(t / base * 4))] += 1
     assert max(quarters) < n * 0.5
+
+
+async def test_rate_limited_is_sent_again_after_retry_after_ms(fake: FakeServer,
+                                                              make_client: MakeClient) -> None:
+    """``rate_limited`` means nothing was applied and says when: the client
+    waits that long (nothing else goes out meanwhile), then resends, same id."""
+    fake.rate_limits["checkin"] = 3
+    fake.retry_after_ms = 60
+    client = await started(make_client)
+    ack = await asyncio.wait_for(client.checkin(30), 5 * UNIT)
+    assert ack["type"] == "ack" and fake.attendees == 30 and client.pending == 0
+    sent = [(t, f) for t, f in fake.received_at if f["type"] == "checkin"]
+    assert len(sent) == 4 and len({f["id"] for _, f in sent}) == 1
+    gaps = [b[0] - a[0] for a, b in itertools.pairwise(sent)]
+    assert all(g >= 0.06 for g in gaps), gaps
 
 
 async def test_conflict_is_sent_again_with_the_same_id(fake: FakeServer, make_client: MakeClient) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from server.core import facts as f
-from server.core import state as st
+from server.core import fold as st
 from server.core.points import Decision
 
 T0 = 1_700_000_000_000.0

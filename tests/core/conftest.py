@@ -2,7 +2,7 @@
 a small Thanh Hóa-like tree imported into it.
 
 Everything here is synchronous and in memory: facts are decided, then folded
-with :func:`server.core.state.apply` at increasing journal positions, exactly
+with :func:`server.core.fold.apply` at increasing journal positions, exactly
 as the I/O shell does after appending them to the journal.
 """
 
@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 
 from server.core import facts as f
-from server.core import points as pts  # registers the point folds
+from server.core import points as pts
+from server.core.fold import apply, fold_facts, restore, snapshot
 from server.core.importing import ImportResult, decide_import
-from server.core.state import EventState, apply, fold_facts, new_state, restore, snapshot
+from server.core.state import EventState, new_state
 
 #: 2025-05-08T08:00:00+07:00, the ceremony's start, in server milliseconds.
 NOW = 1_746_666_000_000.0

@@ -10,7 +10,7 @@ import pytest
 
 from server.core import agenda as ag
 from server.core import facts as f
-from server.core import state as st
+from server.core import fold as st
 from server.core.errors import BadRequest, Conflict, LaunchdayError
 from server.core.points import Decision
 from tests.core.ceremony_run import Run as BaseRun

@@ -7,11 +7,13 @@ from typing import Any
 import pytest
 
 from server.core import facts as f
-from server.core.errors import BadRequest
-from server.core.events import decide_create_event, event_view, instant_ms
-from server.core.state import apply, fold_facts, new_state
+from server.core.audit import AuditLog
+from server.core.errors import BadRequest, LaunchdayError
+from server.core.events import decide_create_event, decide_edit_event, event_view, instant_ms
+from server.core.fold import apply, fold_facts
+from server.core.state import new_state
 
-from .conftest import ADMIN, NOW
+from .conftest import ADMIN, NOW, Journal, roundtrip
 
 BODY: dict[str, Any] = {
     "name": "Lễ phát động phong trào thi đua",
@@ -142,3 +144,57 @@ def test_parse_and_dump_the_fact_roundtrip() -> None:
 def test_a_journal_starts_with_event_created(facts: list[Any]) -> None:
     with pytest.raises(ValueError):
         fold_facts(facts)
+
+
+# -- editing (PATCH /api/events/{eid}) -------------------------------------------------
+
+
+
+def test_edit_changes_only_given_fields_and_survives_replay_and_snapshot() -> None:
+    j = Journal()
+    facts = decide_edit_event(j.state, {"name": "Lễ phát động (sửa)", "report_deadline": "2025-05-08T07:45:00+07:00"},
+                              NOW, ADMIN)
+    assert len(facts) == 1 and facts[0].starts_at is None and facts[0].timezone is None
+    state = j.fold(facts)
+    assert (state.info.name, state.info.report_deadline) == ("Lễ phát động (sửa)", "2025-05-08T07:45:00+07:00")
+    assert state.info.starts_at == "2025-05-08T08:00:00+07:00"
+    assert j.replay().info == state.info
+    assert roundtrip(state).info == state.info
+    assert event_view(state.info)["name"] == "Lễ phát động (sửa)"
+
+
+def test_edit_without_change_is_no_fact() -> None:
+    j = Journal()
+    info = j.state.info
+    assert decide_edit_event(j.state, {"name": info.name, "starts_at": info.starts_at, "timezone": info.timezone},
+                             NOW, ADMIN) == []
+    assert decide_edit_event(j.state, {}, NOW, ADMIN) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": ""}, "name"),
+        ({"name": "x" * 301}, "name"),
+        ({"timezone": "Mars/Olympus"}, "timezone"),
+        ({"starts_at": "8 giờ sáng"}, "starts_at"),
+        ({"starts_at": "2025-05-08T09:00"}, "starts_at"),  # no offset
+        ({"report_deadline": 7}, "report_deadline"),
+        ({"id": "ev-other"}, "id"),
+    ],
+)
+def test_edit_refuses_bad_fields_and_changes_nothing(body: dict[str, Any], field: str) -> None:
+    j = Journal()
+    before = j.state.info
+    with pytest.raises(LaunchdayError) as exc:
+        decide_edit_event(j.state, body, NOW, ADMIN)
+    assert exc.value.code == "validation_error" and field in str(exc.value.message) + str(exc.value.details)
+    assert j.state.info == before
+
+
+def test_edit_is_in_the_audit_log_naming_the_fields() -> None:
+    j = Journal()
+    j.fold(decide_edit_event(j.state, {"report_deadline": "2025-05-08T07:40:00+07:00", "name": "Lễ mới"}, NOW, ADMIN))
+    page = AuditLog().feed_all(j.facts).page()
+    assert page["items"][0]["summary"] == "Sửa sự kiện: tên, hạn chốt báo cáo"
+    assert page["items"][0]["actor"] == ADMIN and page["items"][0]["type"] == "event.edited"

@@ -108,7 +108,7 @@ def test_dirty_rows(journal: Journal, case: str) -> None:
         assert any(fragment in e["message"] for e in result.errors), result.errors
     # Every error is a plain JSON-able dict of the protocol's shape.
     for e in result.errors:
-        assert set(e) == {"row", "column", "message"}
+        assert set(e) == {"row", "column", "message", "code", "params", "message_vi"}
         assert isinstance(e["row"], int) and e["row"] >= 2
 
 
@@ -430,3 +430,88 @@ def test_superscript_digits_are_a_row_error_not_a_crash(journal: Journal, cell: 
     result = journal.import_table([HEADER, ROOT, ["P", "Điểm", "other", "", "", "", cell]])
     assert where(result) == [(3, "expected")]
     assert result.created == 1
+
+
+# -- coded errors, in Vietnamese and English -----------------------------------------
+
+CODES = {
+    "unknown level": ("unknown_level", "Cấp “hamlet” không hợp lệ"),
+    "empty level": ("required", "Thiếu cấp"),
+    "expected abc": ("not_whole_number", "Số người dự kiến phải là số nguyên"),
+    "missing parent": ("parent_unknown", "Đơn vị cấp trên “D9” không có"),
+    "duplicate code": ("duplicate_code", "Mã “X1” bị trùng, đã có ở dòng 4"),
+    "missing name": ("required", "Thiếu tên"),
+    "bad code": ("bad_code", "Mã tối đa 64 ký tự"),
+    "parent loop": ("parent_loop", "Vòng lặp cấp trên"),
+    "child of a failed row": ("parent_row_invalid", "Đơn vị cấp trên “D5” (dòng 3) có lỗi"),
+}
+
+
+@pytest.mark.parametrize("case", list(CODES))
+def test_row_errors_are_coded_and_in_vietnamese(journal: Journal, case: str) -> None:
+    rows, errors, _, _ = DIRTY[case]
+    code, vi = CODES[case]
+    result = journal.import_table([HEADER, *rows])
+    last = next(e for e in result.errors if e["row"] == errors[-1][0] and e["column"] == errors[-1][1])
+    assert last["code"] == code
+    assert last["message_vi"].startswith(vi), last
+    assert last["message"] != last["message_vi"]  # English stays in `message` (the contract's field)
+
+
+# -- deep trees never recurse ------------------------------------------------------------
+
+
+def chain(depth: int, top_parent: str = "", top_level: str = "province") -> list[list[Any]]:
+    """N0 (under ``top_parent``) <- N1 <- ... <- N<depth>, each the parent of the next."""
+    return [row("N0", level=top_level, parent=top_parent)] + [
+        row(f"N{i}", level="other", parent=f"N{i - 1}") for i in range(1, depth + 1)]
+
+
+@pytest.mark.parametrize("order", ["parents first", "children first"])
+def test_a_2000_deep_chain_imports(journal: Journal, order: str) -> None:
+    rows = chain(2000)
+    if order == "children first":
+        rows.reverse()  # placing parents before children used to recurse 2,000 deep
+    result = journal.import_table([HEADER, *rows])
+    assert result.errors == []
+    assert result.created == 2001
+    assert journal.state.points["N2000"].parent == "N1999"
+    assert journal.state.live.totals.to_dict(NOW, str)["points"] == 2001
+
+
+def test_a_2000_deep_chain_under_a_broken_row_fails_row_by_row(journal: Journal) -> None:
+    rows = chain(2000, top_level="hamlet")[::-1]
+    result = journal.import_table([HEADER, *rows])
+    assert result.created == 0 and journal.state.points == {}
+    by_row = {e["row"]: e for e in result.errors}
+    assert len(result.errors) == 2001
+    assert by_row[2002]["code"] == "unknown_level"  # N0, last in the file
+    assert by_row[2]["code"] == "parent_row_invalid"  # N2000, first in the file
+    assert by_row[2]["params"] == {"parent": "N1999", "parent_row": 3}
+
+
+def test_a_2000_deep_loop_is_a_row_error(journal: Journal) -> None:
+    rows = chain(2000, top_parent="N2000", top_level="other")
+    result = journal.import_table([HEADER, ROOT, *rows, row("X", parent="N5")])
+    assert result.created == 1  # only ROOT
+    assert len(result.errors) == 2002
+    assert {e["code"] for e in result.errors} == {"parent_loop"}
+
+
+def test_a_49000_deep_chain_folds_in_linear_time(journal: Journal) -> None:
+    """Each new point takes its district from its parent (no walk to the root),
+    and a rebuild resolves each point once: this import and the rebuild take
+    about a second; walking up per point made them minutes (over the timeout)."""
+    rows = chain(48_999, top_level="other")
+    rows.insert(25_000, row("D", level="district", parent="N24999"))
+    rows[25_001][3] = "D"  # N25000 hangs under the district
+    result = journal.import_table([HEADER, *rows])
+    assert result.errors == [] and result.created == 49_001
+    district_of = journal.state.live.district_of
+    assert district_of["N48999"] == district_of["N25000"] == district_of["D"] == "D"
+    assert district_of["N24999"] is None and district_of["N0"] is None
+    before = dict(district_of)
+    journal.state.rebuild()  # what a restore or a change of the tree's shape does
+    assert journal.state.live.district_of == before
+    for code in ("N0", "N24999", "D", "N25000", "N48999"):
+        assert journal.state.find_district(code) == before[code]

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from server.core import facts as f
+from server.core import fold as st
 from server.core import launch as ln
-from server.core import state as st
 from server.core.errors import BadRequest, Conflict, NotFound
 from server.core.points import Decision
 from tests.core.ceremony_run import T0

@@ -132,12 +132,15 @@ def test_revoke_refuses_an_ambiguous_prefix() -> None:
     assert org.decide_revoke(state, "abcdef002", NOW, ADMIN).token_hash == "abcdef0022"
 
 
-def test_apply_org_ignores_unknown_hashes_and_other_facts() -> None:
+def test_apply_org_ignores_unknown_hashes_and_refuses_other_facts() -> None:
     state = _org_with(("t", "A", "admin"))
     org.apply_org(state, f.OrganizerTokenRevoked(at_ms=NOW, token_hash="nope"), 2)
-    org.apply_org(state, f.NoticeSent(at_ms=NOW, text="x"), 3)
-    assert state.seq == 3
+    assert state.seq == 2
     assert [o.revoked for o in state.by_hash.values()] == [False]
+    # A fact the organizers' fold does not know stops it, loudly, unapplied.
+    with pytest.raises(ValueError, match=r"notice\.sent"):
+        org.apply_org(state, f.NoticeSent(at_ms=NOW, text="x"), 3)
+    assert state.seq == 2
 
 
 def test_org_facts_roundtrip_through_json() -> None:

@@ -13,7 +13,8 @@ import pytest
 from server.core import facts as f
 from server.core import points as pts
 from server.core.errors import BadRequest, Conflict, LaunchdayError, NotFound
-from server.core.state import EventState, apply, snapshot
+from server.core.fold import apply, snapshot
+from server.core.state import EventState
 
 from .conftest import ADMIN, NOW, TH_TABLE, TH_TREE, Journal, roundtrip, totals_of
 
@@ -883,3 +884,46 @@ def test_deleting_a_point_closes_its_open_incidents(th: Journal) -> None:
     incremental = totals_of(th.state)
     th.state.rebuild()
     assert totals_of(th.state) == incremental
+
+
+# -- presence held by other processes of a cluster (points.set_remote) ----------------
+
+
+@pytest.mark.parametrize(
+    ("local", "remote", "online"),
+    [(0, 0, 0), (1, 0, 1), (0, 1, 1), (1, 2, 1), (0, 3, 1), (2, 0, 1)],
+)
+def test_a_point_is_online_if_any_process_holds_it(th: Journal, local: int, remote: int, online: int) -> None:
+    for _ in range(local):
+        pts.connect(th.state, "V1", NOW)
+    pts.set_remote(th.state, "V1", remote, NOW, None, None)
+    totals = totals_of(th.state)
+    assert th.state.online("V1") == bool(online)
+    assert totals["online"] == online
+    assert totals["by_district"]["D1"]["online"] == online
+    assert totals["by_level"]["village"]["online"] == online
+
+
+def test_remote_presence_going_away_turns_the_point_offline(th: Journal) -> None:
+    assert pts.set_remote(th.state, "C1", 2, NOW, 3.0, 40.0)
+    assert totals_of(th.state)["online"] == 1
+    assert not pts.set_remote(th.state, "C1", 2, NOW, 3.0, 40.0)  # nothing new
+    assert pts.set_remote(th.state, "C1", 0, None, None, None)
+    assert not th.state.online("C1")
+    assert totals_of(th.state)["online"] == 0
+
+
+def test_the_newest_clock_figures_win_whichever_process_has_them(th: Journal) -> None:
+    pts.connect(th.state, "C1", NOW)
+    pts.clock_synced(th.state, "C1", -12.5, 40, NOW + 10)
+    pts.set_remote(th.state, "C1", 1, NOW + 5, 99.0, 99.0)  # older than ours: ours stay
+    assert (th.state.presence("C1").offset_ms, th.state.presence("C1").rtt_ms) == (-12.5, 40.0)
+    pts.set_remote(th.state, "C1", 1, NOW + 20, 1.5, 8.0)  # newer: the board shows them
+    view = pts.point_view(th.state, th.state.points["C1"])
+    assert (view["offset_ms"], view["rtt_ms"], view["last_seen_ms"]) == (1.5, 8.0, NOW + 20)
+
+
+def test_remote_presence_of_an_unknown_point_does_not_touch_totals(th: Journal) -> None:
+    before = totals_of(th.state)
+    pts.set_remote(th.state, "NOPE", 3, NOW, None, None)
+    assert totals_of(th.state) == before

@@ -30,6 +30,9 @@ class StubTransport:
     def close(self) -> None:
         self.closing = True
 
+    def abort(self) -> None:
+        self.closing = True
+
 
 def conn(transport: Any, kind: str = "point", point: str | None = "P1") -> hub.Conn:
     c = hub.Conn.__new__(hub.Conn)
@@ -48,7 +51,8 @@ def conn(transport: Any, kind: str = "point", point: str | None = "P1") -> hub.C
         (StubTransport(buffered=hub.SLOW_LIMIT + 1), False, False, True),  # past it: 1013
     ],
 )
-def test_fanout_one_socket(transport, closed, written, closed_1013) -> None:
+async def test_fanout_one_socket(transport, closed, written, closed_1013) -> None:
+    # async: a 1013 close schedules the transport's abort on the running loop
     c = conn(transport)
     c.closed = closed
     frame = hub.text_frame('{"type":"launch"}')

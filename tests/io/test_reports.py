@@ -87,7 +87,7 @@ async def test_xlsx_has_a_sheet_per_breakdown_with_numbers(server, day) -> None:
     assert len(missing) - 1 == totals["points"] - 4
     assert all(isinstance(r[0], int) and r[5] and r[6] for r in missing[1:])
     incidents = list(book["Sự cố"].iter_rows(values_only=True))
-    assert incidents[1][1] == "D1-C1" and incidents[1][3] == "Âm thanh" and incidents[1][4] == "Mất tiếng ở loa"
+    assert incidents[1][1] == "D1-C1" and incidents[1][3] == "Mất tiếng" and incidents[1][4] == "Mất tiếng ở loa"
     assert book["Theo huyện"].column_dimensions["B"].width >= 20
 
 
@@ -98,7 +98,7 @@ async def test_html_is_vietnamese_with_vi_numbers_and_local_times(server, day) -
     page = body.decode()
     for heading in ("I. Tổng hợp", "II. Theo cấp điểm cầu", "III. Theo huyện, thị xã, thành phố",
                     "IV. Điểm cầu chưa kết nối", "V. Sự cố chưa xử lý", "VI. Chương trình buổi lễ",
-                    "VII. Nghi thức bấm nút khởi động", "Người lập báo cáo", "Lãnh đạo đơn vị"):
+                    "VII. Nghi thức bấm nút phát động", "Người lập báo cáo", "Lãnh đạo đơn vị"):
         assert heading in page, heading
     assert "52.293" in page  # 52,110 + 120 + 45 + 18, in the vi-VN form
     assert "@page" in page and "size: A4" in page
@@ -318,9 +318,9 @@ async def test_post_event_sections_agenda_timings_and_launch_figures(server) -> 
     section = page[page.index("VI. Chương trình buổi lễ"):]
     assert "Khai mạc" in section and "Bấm nút phát động" in section and "Đã kết thúc" in section
     assert "Tổng cộng" in section and "4:00" in section  # 60 + 180 s planned
-    launch = page[page.index("VII. Nghi thức bấm nút khởi động"):]
-    assert "Đã khởi động" in launch and "Chủ tịch UBND tỉnh" in launch
-    assert re.search(r"Điểm cầu báo đã khởi động</td><td class=\"n\">1<", launch)
+    launch = page[page.index("VII. Nghi thức bấm nút phát động"):]
+    assert "Đã phát động" in launch and "Chủ tịch UBND tỉnh" in launch
+    assert re.search(r"Điểm cầu báo đã phát động</td><td class=\"n\">1<", launch)
     assert re.search(r"Sai số đồng hồ lớn nhất \(ms\)</td><td class=\"n\">15<", launch)
     status, _, body = await _get(api, f"/api/events/{eid}/report.xlsx")
     assert status == 200
@@ -328,7 +328,7 @@ async def test_post_event_sections_agenda_timings_and_launch_figures(server) -> 
     agenda = list(book["Chương trình"].iter_rows(values_only=True))
     assert agenda[1][:4] == (1, "Khai mạc", "MC", 60) and isinstance(agenda[1][4], float)
     assert agenda[-1][1] == "Tổng cộng" and agenda[-1][3] == 240
-    figures = {r[0]: r[1] for r in book["Bấm nút khởi động"].iter_rows(values_only=True)}
-    assert figures["Trạng thái"] == "Đã khởi động" and figures["Điểm cầu báo đã khởi động"] == 1
+    figures = {r[0]: r[1] for r in book["Bấm nút phát động"].iter_rows(values_only=True)}
+    assert figures["Trạng thái"] == "Đã phát động" and figures["Điểm cầu báo đã phát động"] == 1
     assert figures["Người bấm nút 1"].startswith("Chủ tịch UBND tỉnh")
-    assert isinstance(figures["Thời điểm khởi động"], datetime)
+    assert isinstance(figures["Thời điểm phát động"], datetime)

@@ -121,6 +121,28 @@ async def test_dirty_csv_is_reported_row_by_row(server) -> None:
     assert (again["created"], again["updated"]) == (0, 0)
 
 
+async def test_dirty_csv_errors_are_coded_with_a_vietnamese_message(server) -> None:
+    api: Api = server.api
+    eid = await api.event()
+    result = await api.import_csv(eid, DIRTY)
+    for e in result["errors"]:
+        assert {"row", "column", "message", "code", "params", "message_vi"} <= set(e)
+    level = next(e for e in result["errors"] if e["column"] == "level")
+    assert level["code"] == "unknown_level" and level["message_vi"].startswith("Cấp “")
+
+
+async def test_a_2000_deep_parent_chain_imports_over_rest(server) -> None:
+    """Children first: placing each parent before its child must not recurse."""
+    api: Api = server.api
+    eid = await api.event()
+    lines = [f"N{i},Điểm {i},other,N{i - 1},,,1" for i in range(2000, 0, -1)]
+    text = "\n".join(["code,name,level,parent,chair,phone,expected", *lines, "N0,Tỉnh,province,,,,1"]) + "\n"
+    result = await api.import_csv(eid, text)
+    assert (result["created"], result["errors"]) == (2001, [])
+    totals = await api.call("GET", f"/api/events/{eid}/totals", 200)
+    assert totals["points"] == 2001
+
+
 async def test_import_xlsx_multipart_and_update(server) -> None:
     api: Api = server.api
     eid = await api.event()
@@ -157,6 +179,7 @@ async def test_unreadable_imports(server, data, ctype, code) -> None:
     status, body = await server.api.call("POST", f"/api/events/{eid}/points/import", data=data,
                                          headers={"Content-Type": ctype})
     assert status == 400 and body["error"]["code"] == code
+    assert body["error"]["details"]["message_vi"].endswith(".")  # the reason in Vietnamese too
     assert await server.api.points(eid) == []
 
 

@@ -4,8 +4,10 @@ and nothing acknowledged is lost; replayed ids still apply once."""
 from __future__ import annotations
 
 import signal
+import sqlite3
 
 import aiohttp
+import orjson
 
 from tests.utils import Api, ServerProcess, timeout, tree_csv
 
@@ -75,6 +77,15 @@ async def test_sigterm_is_graceful_and_snapshots(tmp_path) -> None:
             msg = await ws.receive(timeout=timeout(5))
             assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
             assert ws.close_code == 1001
+        # The graceful stop wrote a snapshot of the event at its last fact.
+        db = sqlite3.connect(data / "journal.sqlite3")
+        try:
+            last = db.execute("SELECT MAX(seq) FROM facts WHERE stream = ?", (eid,)).fetchone()[0]
+            snap = db.execute("SELECT seq, data FROM snapshots WHERE stream = ?", (eid,)).fetchone()
+        finally:
+            db.close()
+        assert last >= 2 and snap is not None and snap[0] == last
+        assert len(orjson.loads(snap[1])["points"]) == 5
         srv = await ServerProcess(data, srv.port).start()
         async with aiohttp.ClientSession() as s:
             assert (await Api(srv.base, s).totals(eid))["points"] == 5

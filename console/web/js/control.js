@@ -64,7 +64,7 @@ export class Control {
     for (const button of $$('[data-agenda]')) button.disabled = !enabled[button.dataset.agenda];
     const current = cur !== null && cur !== undefined ? items[cur] : null;
     setText($('#agenda-current'), current ? current.title : items.length ? '—' : t('agenda.empty'));
-    setText($('#agenda-current-meta'), current ? [current.speaker, current.location].filter(Boolean).join(' · ') : '');
+    setText($('#agenda-current-meta'), current ? [current.speaker, current.location_name || current.location].filter(Boolean).join(' · ') : '');
     const nextItem = cur !== null && cur !== undefined ? items[cur + 1] : state === 'not_started' ? items[0] : null;
     setText($('#agenda-next'), nextItem ? `${nextItem.title} (${clockDuration(nextItem.planned_s)})` : '—');
     $('#agenda-items').replaceChildren(...items.map((item, i) => el('li', {

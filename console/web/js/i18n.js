@@ -1,5 +1,10 @@
 // Vietnamese first, English on a toggle. Numbers and times follow the
 // language (vi-VN: 52.110), times are shown in the event's time zone.
+// Level names, statuses, incident kinds and the launch's words come from
+// /static/labels.js, made by the server from server/core/labels.py: the one
+// source the point page, the hall, the link sheet and the reports use too.
+
+import {LABELS} from '/static/labels.js';
 
 const VI = {
   'login.title': 'Bảng điều khiển Ban tổ chức', 'login.hint': 'Nhập mã truy cập được cấp cho bạn.',
@@ -25,11 +30,7 @@ const VI = {
   'col.attendees': 'Người dự', 'col.expected': 'Dự kiến', 'col.district': 'Huyện', 'col.code': 'Mã',
   'col.name': 'Tên điểm cầu', 'col.chair': 'Người phụ trách', 'col.phone': 'Điện thoại', 'col.status': 'Trạng thái',
   'col.last_seen': 'Lần cuối', 'col.incidents': 'Sự cố', 'col.point': 'Điểm cầu', 'col.total': 'Tổng cộng',
-  'level.province': 'Tỉnh', 'level.department': 'Sở, ban, ngành', 'level.district': 'Huyện, thị xã',
-  'level.commune': 'Xã, phường', 'level.village': 'Thôn, bản', 'level.school': 'Trường học', 'level.market': 'Chợ',
-  'level.enterprise': 'Doanh nghiệp', 'level.other': 'Khác',
-  'status.pending': 'Chưa điểm danh', 'status.checked_in': 'Đã điểm danh', 'status.incident': 'Có sự cố',
-  'status.online': 'Trực tuyến', 'status.offline': 'Ngoại tuyến',
+  'status.crowded': 'Quá nhiều kết nối',
   'points.search': 'Tìm theo tên hoặc mã (không cần dấu)', 'points.all_levels': 'Mọi cấp',
   'points.all_districts': 'Mọi huyện', 'points.all_status': 'Mọi trạng thái', 'points.no_district': 'Không thuộc huyện',
   'points.sort_district': 'Xếp theo huyện', 'points.sort_code': 'Xếp theo mã', 'points.sort_name': 'Xếp theo tên',
@@ -46,7 +47,6 @@ const VI = {
   'inc.open': 'Sự cố đang mở (cũ nhất trước)', 'inc.age': 'Đã mở', 'inc.kind': 'Loại', 'inc.note': 'Ghi chú',
   'inc.none': 'Không có sự cố nào đang mở.', 'inc.resolved': 'Đã xử lý gần đây', 'inc.resolve': 'Đã xử lý',
   'inc.resolved_by': '{point}: {kind} — {who} lúc {t}', 'inc.new': 'Sự cố mới tại {point}: {kind}',
-  'kind.audio': 'Âm thanh', 'kind.video': 'Hình ảnh', 'kind.power': 'Điện', 'kind.network': 'Mạng', 'kind.other': 'Khác',
   'notice.title': 'Gửi thông báo', 'notice.placeholder': 'Nội dung thông báo tới các điểm cầu',
   'notice.send': 'Gửi', 'notice.all': 'Tới mọi điểm cầu', 'notice.to': 'Tới {name}', 'notice.sent': 'Thông báo đã gửi',
   'notice.toast': 'Thông báo: {text}',
@@ -57,13 +57,12 @@ const VI = {
   'agenda.empty': 'Chưa có chương trình.', 'agenda.over': 'quá giờ',
   'agenda.state.not_started': 'Chưa bắt đầu', 'agenda.state.running': 'Đang diễn ra',
   'agenda.state.paused': 'Tạm dừng', 'agenda.state.finished': 'Đã kết thúc',
-  'launch.title': 'Nghi thức bấm nút khởi động', 'launch.countdown': 'Đếm ngược (giây)', 'launch.keys': 'Số người bấm',
+  'launch.countdown': 'Đếm ngược (giây)', 'launch.keys': 'Số người bấm',
   'launch.rehearsal': 'Diễn tập', 'launch.arm': 'Kích hoạt', 'launch.press': 'BẤM NÚT', 'launch.abort': 'Hủy',
   'launch.reset': 'Đặt lại (diễn tập)', 'launch.hall': 'Mở màn hình hội trường ↗',
-  'launch.state.idle': 'Chưa kích hoạt', 'launch.state.armed': 'Đã kích hoạt', 'launch.state.countdown': 'Đang đếm ngược',
-  'launch.state.fired': 'Đã khởi động', 'launch.state.aborted': 'Đã hủy', 'launch.rehearsal_badge': 'diễn tập',
+  'launch.rehearsal_badge': 'diễn tập',
   'launch.keys_pressed': 'Đã bấm {n}/{of}: {names}', 'launch.waiting': 'Chờ {n} người bấm',
-  'launch.fired_count': 'Điểm cầu báo đã khởi động', 'launch.spread': 'Độ lệch giữa các điểm cầu',
+  'launch.spread': 'Độ lệch giữa các điểm cầu',
   'launch.bound': 'Sai số đồng hồ lớn nhất', 'launch.missing': 'Chưa báo',
   'launch.abort_confirm': 'Hủy lần bấm nút này?',
   'key.title': 'Ai đang bấm nút?', 'key.name': 'Họ tên người bấm',
@@ -103,11 +102,7 @@ const EN = {
   'col.attendees': 'Attendees', 'col.expected': 'Expected', 'col.district': 'District', 'col.code': 'Code',
   'col.name': 'Point', 'col.chair': 'Chair', 'col.phone': 'Phone', 'col.status': 'Status',
   'col.last_seen': 'Last seen', 'col.incidents': 'Incidents', 'col.point': 'Point', 'col.total': 'Total',
-  'level.province': 'Province', 'level.department': 'Department', 'level.district': 'District',
-  'level.commune': 'Commune', 'level.village': 'Village', 'level.school': 'School', 'level.market': 'Market',
-  'level.enterprise': 'Enterprise', 'level.other': 'Other',
-  'status.pending': 'Not checked in', 'status.checked_in': 'Checked in', 'status.incident': 'Incident',
-  'status.online': 'Online', 'status.offline': 'Offline',
+  'status.crowded': 'Too many connections',
   'points.search': 'Search name or code (accents optional)', 'points.all_levels': 'All levels',
   'points.all_districts': 'All districts', 'points.all_status': 'Any status', 'points.no_district': 'No district',
   'points.sort_district': 'By district', 'points.sort_code': 'By code', 'points.sort_name': 'By name',
@@ -124,7 +119,6 @@ const EN = {
   'inc.open': 'Open incidents (oldest first)', 'inc.age': 'Open for', 'inc.kind': 'Kind', 'inc.note': 'Note',
   'inc.none': 'No open incidents.', 'inc.resolved': 'Recently resolved', 'inc.resolve': 'Resolve',
   'inc.resolved_by': '{point}: {kind} — {who} at {t}', 'inc.new': 'New incident at {point}: {kind}',
-  'kind.audio': 'Audio', 'kind.video': 'Video', 'kind.power': 'Power', 'kind.network': 'Network', 'kind.other': 'Other',
   'notice.title': 'Send a notice', 'notice.placeholder': 'Text shown on the points’ screens',
   'notice.send': 'Send', 'notice.all': 'To every point', 'notice.to': 'To {name}', 'notice.sent': 'Notices sent',
   'notice.toast': 'Notice: {text}',
@@ -135,13 +129,12 @@ const EN = {
   'agenda.over': 'over time',
   'agenda.state.not_started': 'Not started', 'agenda.state.running': 'Running', 'agenda.state.paused': 'Paused',
   'agenda.state.finished': 'Finished',
-  'launch.title': 'Launch', 'launch.countdown': 'Countdown (seconds)', 'launch.keys': 'Keys required',
+  'launch.countdown': 'Countdown (seconds)', 'launch.keys': 'Keys required',
   'launch.rehearsal': 'Rehearsal', 'launch.arm': 'Arm', 'launch.press': 'PRESS', 'launch.abort': 'Abort',
   'launch.reset': 'Reset (rehearsal)', 'launch.hall': 'Open the hall screen ↗',
-  'launch.state.idle': 'Idle', 'launch.state.armed': 'Armed', 'launch.state.countdown': 'Countdown',
-  'launch.state.fired': 'Fired', 'launch.state.aborted': 'Aborted', 'launch.rehearsal_badge': 'rehearsal',
+  'launch.rehearsal_badge': 'rehearsal',
   'launch.keys_pressed': 'Pressed {n}/{of}: {names}', 'launch.waiting': 'Waiting for {n} keys',
-  'launch.fired_count': 'Points reporting fired', 'launch.spread': 'Spread between points',
+  'launch.spread': 'Spread between points',
   'launch.bound': 'Worst clock error', 'launch.missing': 'Not reported', 'launch.abort_confirm': 'Abort this launch?',
   'key.title': 'Who is pressing?', 'key.name': 'Full name of the person pressing',
   'rep.live': 'Current report', 'rep.xlsx': 'Download Excel (.xlsx)', 'rep.html': 'Printable (A4)',
@@ -157,6 +150,15 @@ const EN = {
   'common.forbidden': 'You are not allowed to do this.',
   'time.s': '{n} s', 'time.m': '{n} min', 'time.h': '{h} h {m} min', 'time.ago': '{d} ago', 'time.left': '{d} left',
 };
+
+for (const [dict, L] of [[VI, LABELS.vi], [EN, LABELS.en]]) {
+  for (const [group, prefix] of [['levels', 'level'], ['kinds', 'kind'], ['statuses', 'status'],
+    ['launch_states', 'launch.state']]) {
+    for (const [k, v] of Object.entries(L[group])) dict[`${prefix}.${k}`] = v;
+  }
+  dict['launch.title'] = L.launch_title;
+  dict['launch.fired_count'] = L.launch_figures.fired_count;
+}
 
 const DICTS = {vi: VI, en: EN};
 const listeners = new Set();
@@ -252,3 +254,86 @@ export function humanDuration(ms) {
 
 export const levelName = (level) => t(`level.${level}`);
 export const kindName = (kind) => t(`kind.${kind}`);
+
+// -- Self-service: events, the programme editor, people (issue 12) ----------
+// Kept in their own block so they merge apart from the label dictionary above.
+Object.assign(VI, {
+  'nav.events': 'Sự kiện', 'nav.programme': 'Chương trình', 'nav.people': 'Người dùng',
+  'events.title': 'Các sự kiện', 'events.name': 'Tên sự kiện', 'events.starts': 'Khai mạc',
+  'events.deadline': 'Chốt báo cáo', 'events.tz': 'Múi giờ', 'events.none': 'Chưa có sự kiện nào.',
+  'events.create': 'Tạo sự kiện mới', 'events.create_btn': 'Tạo sự kiện', 'events.edit': 'Sửa sự kiện',
+  'events.open': 'Mở', 'events.current': 'đang mở', 'events.created': 'Đã tạo sự kiện “{name}”.',
+  'events.saved': 'Đã lưu sự kiện.', 'events.pick': 'Chọn một sự kiện để theo dõi.',
+  'events.bad_tz': 'Múi giờ “{tz}” không tồn tại (ví dụ đúng: Asia/Ho_Chi_Minh).',
+  'prog.title': 'Soạn chương trình', 'prog.item_title': 'Nội dung', 'prog.speaker': 'Người thực hiện',
+  'prog.location': 'Địa điểm (điểm cầu)', 'prog.minutes': 'Phút', 'prog.add': '+ Thêm mục',
+  'prog.revert': 'Hoàn tác', 'prog.save': 'Lưu chương trình', 'prog.saved': 'Đã lưu chương trình ({n} mục).',
+  'prog.unchanged': 'Chương trình không thay đổi.',
+  'prog.empty': 'Chưa có mục nào. Thêm từng mục hoặc dán bảng từ Excel.',
+  'prog.locked': 'Chương trình đang chạy: không sửa được. Bấm “Kết thúc” ở màn hình Điều hành trước khi sửa.',
+  'prog.running': 'Chương trình đang chạy nên không lưu được. Kết thúc chương trình trước khi sửa.',
+  'prog.total': 'Tổng thời lượng dự kiến: {d}', 'prog.up': 'Lên', 'prog.down': 'Xuống', 'prog.remove': 'Xóa',
+  'prog.loc_ph': 'Tìm điểm cầu (không cần dấu)', 'prog.loc_none': 'Không có điểm cầu nào khớp.',
+  'prog.loc_clear': 'Bỏ địa điểm', 'prog.dirty': 'Có thay đổi chưa lưu.',
+  'prog.paste_title': 'Dán hoặc nhập chương trình từ bảng tính',
+  'prog.paste_hint': 'Bốn cột theo thứ tự: nội dung, người thực hiện, địa điểm (mã hoặc tên điểm cầu, có thể để trống), số phút. Chép các dòng trong Excel rồi dán vào đây.',
+  'prog.paste_apply': 'Đưa vào chương trình', 'prog.file': 'Chọn tệp (CSV/TSV)',
+  'prog.pasted': 'Đã đưa {n} mục vào chương trình. Kiểm tra rồi bấm “Lưu chương trình”.',
+  'prog.err_title': 'Dòng {row}: thiếu nội dung.', 'prog.err_minutes': 'Dòng {row}: số phút “{v}” không hợp lệ.',
+  'prog.err_location': 'Dòng {row}: không tìm thấy điểm cầu “{v}”.',
+  'prog.err_ambiguous': 'Dòng {row}: có nhiều điểm cầu khớp “{v}”; hãy ghi mã điểm cầu.',
+  'prog.err_item': 'Mục {item}: {field} — {message}',
+  'kh.title': 'Người bấm nút phát động', 'kh.hint': 'Mỗi người có một liên kết và mã QR riêng, chỉ để bấm nút của mình.',
+  'kh.name': 'Người bấm nút', 'kh.name_ph': 'Ví dụ: Chủ tịch UBND tỉnh', 'kh.add': 'Thêm người bấm nút',
+  'kh.added': 'Thêm lúc', 'kh.none': 'Chưa có người bấm nút nào.', 'kh.link_title': 'Liên kết bấm nút của {name}',
+  'kh.link_hint': 'Mở trên điện thoại của người bấm nút: trang chỉ có nút của họ, đồng hồ đếm ngược và trạng thái.',
+  'kh.revoked': 'Đã thu hồi liên kết của {name}.',
+  'people.status': 'Trạng thái', 'people.active': 'Đang dùng', 'people.revoked': 'Đã thu hồi', 'people.revoke': 'Thu hồi',
+  'org.title': 'Mã truy cập của Ban tổ chức', 'org.name': 'Tên', 'org.name_ph': 'Ví dụ: Máy tính bảng bàn điều hành',
+  'org.role': 'Vai trò', 'org.add': 'Cấp mã', 'org.issued': 'Cấp lúc', 'org.last_used': 'Dùng lần cuối',
+  'org.never': 'chưa dùng', 'org.link_title': 'Đăng nhập cho {name} ({role})',
+  'org.link_hint': 'Quét mã QR bằng máy tính bảng hoặc mở liên kết: máy sẽ đăng nhập vào bảng điều khiển.',
+  'org.last_used_note': '“Dùng lần cuối” do máy chủ này ghi nhớ kể từ lần bật gần nhất.',
+  'org.audit': 'Nhật ký cấp và thu hồi mã', 'org.revoked': 'Đã thu hồi mã của {name}.',
+  'secret.once': 'Liên kết này chỉ hiện một lần. Hãy in, chụp mã QR hoặc gửi ngay cho người nhận.',
+  'secret.copy': 'Chép liên kết', 'secret.copied': 'Đã chép liên kết.', 'secret.print': 'In',
+  'login.link_bad': 'Liên kết đăng nhập không đúng hoặc đã bị thu hồi.',
+});
+Object.assign(EN, {
+  'nav.events': 'Events', 'nav.programme': 'Programme', 'nav.people': 'People',
+  'events.title': 'Events', 'events.name': 'Event name', 'events.starts': 'Start', 'events.deadline': 'Report deadline',
+  'events.tz': 'Time zone', 'events.none': 'No event yet.', 'events.create': 'New event', 'events.create_btn': 'Create the event',
+  'events.edit': 'Edit the event', 'events.open': 'Open', 'events.current': 'open now',
+  'events.created': 'Created the event “{name}”.', 'events.saved': 'Event saved.', 'events.pick': 'Pick an event to follow.',
+  'events.bad_tz': 'Unknown time zone “{tz}” (for example: Asia/Ho_Chi_Minh).',
+  'prog.title': 'Programme editor', 'prog.item_title': 'Item', 'prog.speaker': 'Speaker',
+  'prog.location': 'Location (point)', 'prog.minutes': 'Minutes', 'prog.add': '+ Add an item', 'prog.revert': 'Undo changes',
+  'prog.save': 'Save the programme', 'prog.saved': 'Programme saved ({n} items).', 'prog.unchanged': 'The programme did not change.',
+  'prog.empty': 'No item yet. Add items one by one or paste a table from Excel.',
+  'prog.locked': 'The programme is running and cannot be edited. Press “Finish” in the control room first.',
+  'prog.running': 'The programme is running, so it was not saved. Finish it before editing.',
+  'prog.total': 'Planned length: {d}', 'prog.up': 'Up', 'prog.down': 'Down', 'prog.remove': 'Remove',
+  'prog.loc_ph': 'Search a point (diacritics optional)', 'prog.loc_none': 'No point matches.', 'prog.loc_clear': 'No location',
+  'prog.dirty': 'Unsaved changes.', 'prog.paste_title': 'Paste or import the programme from a spreadsheet',
+  'prog.paste_hint': 'Four columns in this order: item, speaker, location (a point code or name, may be empty), minutes. Copy the rows in Excel and paste them here.',
+  'prog.paste_apply': 'Put into the programme', 'prog.file': 'Choose a file (CSV/TSV)',
+  'prog.pasted': 'Put {n} items into the programme. Check them, then press “Save the programme”.',
+  'prog.err_title': 'Row {row}: the item has no title.', 'prog.err_minutes': 'Row {row}: “{v}” is not a number of minutes.',
+  'prog.err_location': 'Row {row}: no point “{v}”.', 'prog.err_ambiguous': 'Row {row}: several points match “{v}”; use the point code.',
+  'prog.err_item': 'Item {item}: {field} — {message}',
+  'kh.title': 'Launch key holders', 'kh.hint': 'Each has a personal link and QR code that can only press their own key.',
+  'kh.name': 'Key holder', 'kh.name_ph': 'e.g. Chairman of the Provincial People’s Committee', 'kh.add': 'Add a key holder',
+  'kh.added': 'Added', 'kh.none': 'No key holder yet.', 'kh.link_title': 'Launch key link of {name}',
+  'kh.link_hint': 'Open it on the key holder’s phone: the page has only their key, the countdown and the state.',
+  'kh.revoked': 'Revoked the link of {name}.',
+  'people.status': 'Status', 'people.active': 'Active', 'people.revoked': 'Revoked', 'people.revoke': 'Revoke',
+  'org.title': 'Organizer access tokens', 'org.name': 'Name', 'org.name_ph': 'e.g. Control desk tablet', 'org.role': 'Role',
+  'org.add': 'Issue a token', 'org.issued': 'Issued', 'org.last_used': 'Last used', 'org.never': 'never',
+  'org.link_title': 'Log-in for {name} ({role})',
+  'org.link_hint': 'Scan the QR code with the tablet or open the link: it logs the tablet in to the console.',
+  'org.last_used_note': '“Last used” is remembered by this server since it started.',
+  'org.audit': 'Tokens issued and revoked', 'org.revoked': 'Revoked the token of {name}.',
+  'secret.once': 'This link is shown only once. Print it, photograph the QR code or send it to its holder now.',
+  'secret.copy': 'Copy the link', 'secret.copied': 'Link copied.', 'secret.print': 'Print',
+  'login.link_bad': 'The log-in link is wrong or was revoked.',
+});

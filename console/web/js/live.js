@@ -12,7 +12,7 @@ const MAX_LOG = 20000;
 
 function emptyChanges() {
   return {snapshot: false, points: new Set(), removed: new Set(), incidents: new Set(), totals: false,
-    agenda: false, launch: false, fired: false, notices: [], snapshots: []};
+    agenda: false, launch: false, fired: false, notices: [], snapshots: [], event: false, keyholders: null};
 }
 
 const stats = {
@@ -175,6 +175,13 @@ export class Live {
         break;
       case 'report.snapshot':
         ch.snapshots.push(frame.snapshot);
+        break;
+      case 'event': // the event was edited (name, times, time zone)
+        this.event = frame.event;
+        ch.event = true;
+        break;
+      case 'keyholders':
+        ch.keyholders = frame.keyholders;
         break;
       default:
         return;

@@ -3,18 +3,21 @@
 import {ApiError, api, get} from './api.js';
 import {Control} from './control.js';
 import {Dashboard} from './dashboard.js';
+import {Events} from './events.js';
 import {applyStatic, getLang, onLangChange, setLang, setZone, t, time} from './i18n.js';
 import {Incidents} from './incidents.js';
 import {Live} from './live.js';
 import {Missing} from './missing.js';
+import {People} from './people.js';
 import {Points} from './points.js';
+import {Programme} from './programme.js';
 import {Audit, Reports} from './reports.js';
 import {$, $$, el, openDialog, setText, toast} from './util.js';
 
 const ROLES = ['viewer', 'operator', 'admin'];
-const VIEWS = ['dashboard', 'points', 'incidents', 'control', 'reports', 'audit'];
+const VIEWS = ['events', 'dashboard', 'points', 'programme', 'people', 'incidents', 'control', 'reports', 'audit'];
 
-const state = {me: null, eventId: null, live: null, views: {}};
+const state = {me: null, eventId: null, live: null, views: {}, frontPage: 'dashboard', events: null};
 window.__console = state; // for debugging and tests: the live store and the views
 
 const ctx = {
@@ -61,6 +64,21 @@ async function login(ev) {
   }
 }
 
+/** A log-in link (/console/#token=…, from a QR code): exchange the token for
+ * the session cookie, then take it out of the address bar and the history. */
+async function loginFromLink() {
+  const m = /^#token=([^&]+)/.exec(location.hash);
+  if (!m) return;
+  history.replaceState(null, '', location.pathname + location.search);
+  try {
+    await api('POST', '/api/session', {token: decodeURIComponent(m[1])});
+  } catch (err) {
+    showLogin();
+    setText($('#login-error'), err.status === 401 ? t('login.link_bad') : err.message);
+    throw err;
+  }
+}
+
 async function logout() {
   if (state.live) state.live.close();
   await api('DELETE', '/api/session').catch(() => {});
@@ -99,9 +117,14 @@ async function boot() {
   const wanted = new URLSearchParams(location.search).get('event');
   const chosen = events.find((e) => e.id === wanted) || events[events.length - 1];
   fillEventSelect(events, chosen);
+  // The event list is the front page when there are several and none was chosen.
+  state.frontPage = events.length > 1 && !wanted ? 'events' : 'dashboard';
+  if (!state.views.events) state.views.events = new Events(ctx);
+  document.body.classList.toggle('no-event', !chosen);
   if (!chosen) {
     setConn('noevent');
-    setTimeout(boot, 5000);
+    state.frontPage = 'events';
+    route();
     return;
   }
   state.eventId = chosen.id;
@@ -112,12 +135,13 @@ async function boot() {
   const live = new Live(chosen.id, {onStatus: setConn, onAuthLost: checkSession});
   state.live = live;
   live.subscribe((ch) => {
-    if (ch.snapshot && live.event) {
+    if ((ch.snapshot || ch.event) && live.event) {
       setZone(live.event.timezone);
       setText($('#event-name'), live.event.name);
     }
   });
   state.views = {
+    events: state.views.events,
     dashboard: new Dashboard(live, ctx),
     points: new Points(live, ctx),
     missing: new Missing(live, ctx),
@@ -125,6 +149,8 @@ async function boot() {
     control: new Control(live, ctx),
     reports: new Reports(live, ctx),
     audit: new Audit(live, ctx),
+    programme: new Programme(live, ctx),
+    people: new People(live, ctx),
   };
   live.connect();
   route();
@@ -152,7 +178,8 @@ function setConn(kind, delay) {
 }
 
 function route() {
-  const name = VIEWS.includes(location.hash.slice(1)) ? location.hash.slice(1) : 'dashboard';
+  let name = VIEWS.includes(location.hash.slice(1)) ? location.hash.slice(1) : state.frontPage;
+  if (!state.eventId) name = 'events';
   for (const section of $$('.view')) section.hidden = section.dataset.view !== name;
   for (const a of $$('.tabs a')) a.classList.toggle('active', a.dataset.view === name);
   // Drawn after the browser has painted the switch: the view's layout and
@@ -187,7 +214,8 @@ function init() {
   });
   window.addEventListener('hashchange', route);
   setInterval(tickClock, 1000);
-  boot().catch((err) => {
+  loginFromLink().then(boot).catch((err) => {
+    if (err && err.status === 401) return;
     console.error(err);
     toast(t('common.error', {msg: err.message}), 'error', 20000);
   });

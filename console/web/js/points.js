@@ -248,7 +248,8 @@ export class Points {
       p.phone ? {text: p.phone, href: `tel:${p.phone.replace(/[^\d+]/g, '')}`} : '',
       {badge: t(`status.${p.status}`), cls: `${p.status} ${p.online ? 'on' : 'off'}`},
       p.checked_in ? `${num(p.attendees)} / ${num(p.expected)}` : `— / ${num(p.expected)}`,
-      p.online ? {text: t('status.online'), cls: 'on'} : time(p.last_seen_ms),
+      p.too_many_connections ? {text: `⚠ ${t('status.crowded')}`, cls: 'off'}  // a leaked link: rotate it
+        : p.online ? {text: t('status.online'), cls: 'on'} : time(p.last_seen_ms),
       p.rtt_ms === null || p.rtt_ms === undefined ? '' : `${num(Math.round(p.rtt_ms))} ms`,
       p.incidents_open ? num(p.incidents_open) : '',
     ];
@@ -331,7 +332,7 @@ export class Points {
           el('th', null, t('import.column')), el('th', null, t('import.message')))),
         el('tbody', null, ...result.errors.slice(0, 500).map((e) => el('tr', null, el('td', {class: 'n'}, num(e.row)),
           el('td', null, COLUMN_KEYS[e.column] ? t(COLUMN_KEYS[e.column]) : e.column || ''),
-          el('td', null, e.message))))));
+          el('td', null, getLang() === 'en' ? e.message : e.message_vi || e.message))))));
       }
       this.ctx.info(t('import.title'), body);
     } catch (err) {

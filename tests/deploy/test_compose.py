@@ -1,0 +1,27 @@
+"""docker-compose.yml and deploy/nginx.conf name the same processes (no YAML
+parser in the project's dependencies: the checks read the text)."""
+
+from __future__ import annotations
+
+import re
+
+from tests.utils import ROOT
+
+COMPOSE = (ROOT / "docker-compose.yml").read_text()
+NGINX = (ROOT / "deploy" / "nginx.conf").read_text()
+SERVE = ('["launchday", "serve", "--host", "0.0.0.0", "--port", "8080", "--data", "/data",\n'
+         '            "--redis", "redis://redis:6379/0"]')
+
+
+def test_nginx_upstreams_are_the_compose_services() -> None:
+    upstreams = re.findall(r"(?m)^\s*server\s+(\w+):(\d+)\s", NGINX)
+    services = re.findall(r"(?m)^  (launchday\d+):\n    <<: \*launchday$", COMPOSE)
+    assert [name for name, _ in upstreams] == services == ["launchday1", "launchday2", "launchday3"]
+    assert {port for _, port in upstreams} == {"8080"}
+
+
+def test_compose_runs_the_repo_configs_and_the_documented_command() -> None:
+    assert SERVE in COMPOSE
+    assert "./deploy/nginx.conf:/etc/nginx/nginx.conf:ro" in COMPOSE
+    assert "./deploy/redis.conf:/usr/local/etc/redis/redis.conf:ro" in COMPOSE
+    assert re.search(r'command: \["redis-server", "/usr/local/etc/redis/redis.conf"\]', COMPOSE)
