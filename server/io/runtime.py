@@ -216,14 +216,15 @@ class EventRuntime:
         due = loop.time()
         try:
             while self.room.consoles:
-                # A fixed rate, not "sleep after the work": the time a delta
-                # takes to build does not push every later one back. Woken
-                # late (a fan-out held the loop): the next is an interval after now.
+                # A fixed rate, not "sleep after the work": the sleep's own
+                # lateness does not push every later delta back. But never two
+                # deltas less than an interval apart (at most 5 in any second):
+                # the next is due an interval after this one was sent.
                 due += DELTA_INTERVAL_S
                 await asyncio.sleep(max(0.0, due - loop.time()))
-                due = max(due, loop.time())
                 if self.dirty_points or self.dirty_incidents or self.removed_points or self.dirty_other:
                     self.room.broadcast_consoles(self.delta())
+                due = max(due, loop.time())
         finally:
             self._ticker = None
 
