@@ -129,6 +129,34 @@ class LaunchObject(_Model):
     keys_pressed: list[str] = []
 
 
+class AgendaItemIn(BaseModel):
+    title: str = Field(min_length=1, max_length=200)
+    speaker: str = ""
+    location: str | None = Field(None, description="a point's code, or null")
+    planned_s: int = Field(ge=0)
+
+
+class AgendaPut(BaseModel):
+    items: list[AgendaItemIn]
+
+
+class AgendaObject(_Model):
+    state: Literal["not_started", "running", "paused", "finished"]
+    current: int | None
+    item_started_ms: float | None
+    items: list[dict[str, Any]]
+
+
+class LaunchArm(BaseModel):
+    countdown_ms: int = Field(5000, ge=3000, le=60000)
+    keys_required: int = Field(1, ge=1, le=10)
+    rehearsal: bool = False
+
+
+class LaunchPress(BaseModel):
+    key: str = Field(min_length=1, max_length=100, description="the name of the person pressing")
+
+
 class KeyHolderMe(BaseModel):
     id: str
     name: str
@@ -230,6 +258,8 @@ class NoticeSent(BaseModel):
 EID = {"name": "eid", "in": "path", "required": True, "schema": {"type": "string"}}
 CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
 KID = {"name": "kid", "in": "path", "required": True, "schema": {"type": "string"}}
+AGENDA_ACTION = {"name": "action", "in": "path", "required": True,
+                 "schema": {"type": "string", "enum": ["start", "next", "prev", "pause", "resume", "finish"]}}
 
 # (method, path, role or None, summary, request body model, {status: response model or None}, extra params)
 Op = tuple[str, str, str | None, str, Any, dict[int, Any], list[dict[str, Any]]]
@@ -275,6 +305,19 @@ OPERATIONS: list[Op] = [
      {200: IncidentView}, [EID, {"name": "iid", "in": "path", "required": True, "schema": {"type": "string"}}]),
     ("post", "/api/events/{eid}/notices", "operator", "Send a notice to the points", Notice, {201: NoticeSent},
      [EID]),
+    ("get", "/api/events/{eid}/agenda", "viewer", "The agenda and its timings", None, {200: AgendaObject}, [EID]),
+    ("put", "/api/events/{eid}/agenda", "operator", "Set the agenda's items (refused while it runs)", AgendaPut,
+     {200: AgendaObject}, [EID]),
+    ("post", "/api/events/{eid}/agenda/{action}", "operator", "Step the agenda", None, {200: AgendaObject},
+     [EID, AGENDA_ACTION]),
+    ("get", "/api/events/{eid}/launch", "viewer", "The launch, its firing figures and who has not reported",
+     None, {200: LaunchObject}, [EID]),
+    ("post", "/api/events/{eid}/launch/arm", "operator", "Arm the launch", LaunchArm, {200: LaunchObject}, [EID]),
+    ("post", "/api/events/{eid}/launch/press", "operator", "Press a key", LaunchPress, {200: LaunchObject}, [EID]),
+    ("post", "/api/events/{eid}/launch/abort", "operator", "Abort before the fire time", None,
+     {200: LaunchObject}, [EID]),
+    ("post", "/api/events/{eid}/launch/reset", "operator", "Back to idle after a rehearsal or an abort", None,
+     {200: LaunchObject}, [EID]),
 ]
 
 # Every refusal an operation can give, all with the coded error body.
