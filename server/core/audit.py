@@ -158,6 +158,8 @@ def summarize(fact: Any, before: dict[str, Any] | None = None) -> tuple[str, str
         changed = [k for k in _EVENT_VI if getattr(fact, k) is not None]
         return (f"Sửa sự kiện: {', '.join(_EVENT_VI[k] for k in changed)}",
                 f"Edited the event: {', '.join(_EVENT_EN[k] for k in changed)}")
+    if isinstance(fact, f.EventDeleted):
+        return "Xóa sự kiện", "Deleted the event"
     if isinstance(fact, f.KeyHolderAdded):
         return f"Thêm người bấm nút {_quote(fact.name)}", f"Added the key holder {_quote(fact.name)}"
     if isinstance(fact, f.KeyHolderRevoked):

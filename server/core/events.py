@@ -9,8 +9,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from server.core import agenda as ag
 from server.core import facts as f
-from server.core.errors import BadRequest
+from server.core import launch as ln
+from server.core.errors import BadRequest, Conflict
 from server.core.state import EventState
 from server.core.text import clean
 
@@ -101,6 +103,22 @@ def apply_event_edited(state: EventState, fact: f.EventEdited) -> None:
         value = getattr(fact, key)
         if value is not None:
             setattr(info, key, value)
+
+
+def decide_delete_event(state: EventState, now_ms: float, actor: str | None) -> list[f.EventDeleted]:
+    """``DELETE /api/events/{eid}`` (admin): not while the ceremony is under way
+    (the agenda running or paused, a launch armed or counting down), which a
+    mistaken click must not end for a thousand screens."""
+    if ag.agenda_of(state).state in ("running", "paused"):
+        raise Conflict("the agenda is running; finish it before deleting the event", code="event_in_progress")
+    if ln.launch_view(state, now_ms)["state"] in ("armed", "countdown"):
+        raise Conflict("a launch is armed; abort it before deleting the event", code="event_in_progress")
+    return [f.EventDeleted(at_ms=now_ms, actor=actor)]
+
+
+def apply_event_deleted(state: EventState, fact: f.EventDeleted) -> None:
+    if state.info.deleted_ms is None:
+        state.info.deleted_ms = fact.at_ms
 
 
 def event_view(info: Any) -> dict[str, Any]:

@@ -58,6 +58,13 @@ class EventCreated(_Fact):
     timezone: str
 
 
+class EventDeleted(_Fact):
+    """The event is gone from every list and its links stop working; its
+    journal stays (history is never edited), so a restart knows it is gone."""
+
+    type: Literal["event.deleted"] = "event.deleted"
+
+
 class EventEdited(_Fact):
     """An event's name, times or time zone changed; only the fields given are set."""
 
@@ -310,6 +317,7 @@ class ReportSnapshotTaken(_Fact):
 Fact = Annotated[
     EventCreated
     | EventEdited
+    | EventDeleted
     | PointUpserted
     | PointDeleted
     | TokenRotated

@@ -43,6 +43,7 @@ def _created(state: EventState, fact: f.EventCreated) -> None:
 FOLDS: dict[str, Applier] = {
     "event.created": _created,
     "event.edited": events.apply_event_edited,
+    "event.deleted": events.apply_event_deleted,
     "point.upserted": points.apply_upsert,
     "point.deleted": points.apply_delete,
     "point.token_rotated": points.apply_rotate,

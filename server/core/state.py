@@ -31,6 +31,7 @@ class EventInfo:
     report_deadline: str
     timezone: str
     created_ms: float
+    deleted_ms: float | None = None
 
 
 @dataclass(slots=True)

@@ -277,6 +277,8 @@ OPERATIONS: list[Op] = [
     ("get", "/api/events/{eid}", "viewer", "One event", None, {200: EventView}, [EID]),
     ("patch", "/api/events/{eid}", "admin", "Edit an event (name, times, time zone)", EventPatch, {200: EventView},
      [EID]),
+    ("delete", "/api/events/{eid}", "admin", "Delete an event (refused while its ceremony is under way)", None,
+     {204: None}, [EID]),
     ("get", "/api/events/{eid}/keyholders", "viewer", "The launch's key holders", None,
      {200: list[KeyHolderView]}, [EID]),
     ("post", "/api/events/{eid}/keyholders", "operator", "Add a key holder (their link shown once)",

@@ -17,7 +17,7 @@ from server.core import launch as ln
 from server.core import org as orgs
 from server.core.audit import AuditLog
 from server.core.errors import Unauthorized
-from server.core.events import decide_edit_event, event_view
+from server.core.events import decide_delete_event, decide_edit_event, event_view
 from server.io import reports
 from server.io.auth import (
     auth_failed,
@@ -29,6 +29,7 @@ from server.io.auth import (
     need,
     store_of,
 )
+from server.io.hub import CLOSE_POINT_DELETED
 from server.io.links import public_base
 from server.io.pages import CONSOLE, _file, invalid_link_page
 from server.io.qr import keyholder_url, qr_svg
@@ -49,6 +50,23 @@ async def edit_event(request: web.Request) -> web.Response:
     if facts:
         await rt.commit(facts)
     return json_response(event_view(rt.state.info))
+
+
+@routes.delete("/api/events/{eid}")
+async def delete_event(request: web.Request) -> web.Response:
+    actor = need(request, "admin")
+    rt = event_of(request)
+    await rt.commit(decide_delete_event(rt.state, now_ms(), actor))
+    return web.Response(status=204)
+
+
+@effect("event.deleted")
+def _event_deleted(rt: EventRuntime, seq: int, fact: Any) -> None:
+    # In every process, as it folds the fact: its screens are told the link
+    # is gone (4404, as for a deleted point), and its store lets the event go.
+    rt.room.close_all(CLOSE_POINT_DELETED, "event deleted")
+    if rt.on_deleted is not None:
+        rt.on_deleted(rt)
 
 
 @effect("event.edited")

@@ -75,6 +75,8 @@ class EventRuntime:
         self.failed: str | None = None
         # Set by the store: tells the other processes of a cluster who is connected here.
         self.presence_board: Any = None
+        # Set by the store: called when this event's deletion is folded.
+        self.on_deleted: Callable[[EventRuntime], None] | None = None
 
     @classmethod
     async def load(cls, journal: Journal, stream: str) -> EventRuntime:

@@ -24,6 +24,7 @@ from server.core import org as orgs
 from server.core.errors import LaunchdayError, NotFound
 from server.core.events import decide_create_event
 from server.core.facts import EventCreated
+from server.io import gcpolicy
 from server.io.journal import Journal
 from server.io.presence import LocalPresence
 from server.io.runtime import EventRuntime, now_ms
@@ -58,6 +59,8 @@ class Store:
         # lost at a restart, and with several processes each knows its own.
         self.last_used: dict[str, float] = {}
         self._loading: dict[str, asyncio.Future[EventRuntime]] = {}
+        self._stopping: set[asyncio.Task[None]] = set()
+        self._deleted: set[str] = set()  # events whose deletion was folded: never loaded again
 
     async def open(self) -> None:
         await self.journal.open()
@@ -138,15 +141,17 @@ class Store:
             return False
         try:
             if event_id is not None and event_id not in self.events:
-                if not event_id.startswith("ev-") or await self.journal.last_seq(event_id) == 0:
+                if event_id in self._deleted or not event_id.startswith("ev-") or await self.journal.last_seq(event_id) == 0:
                     return False
                 await asyncio.wait_for(self._ensure_event(event_id), timeout_s)
+                if event_id not in self.events:
+                    return False  # deleted
             runtimes = [self.events[event_id]] if event_id is not None else list(self.events.values())
             tops = [await self.journal.last_seq(rt.id) for rt in runtimes]
             await asyncio.wait_for(asyncio.gather(*(rt.wait_seq(top) for rt, top in zip(runtimes, tops, strict=True))),
                                    timeout_s)
             streams = set(await self.journal.streams())
-            for stream in streams - self.events.keys() - {orgs.ORG_STREAM}:
+            for stream in streams - self.events.keys() - self._deleted - {orgs.ORG_STREAM}:
                 if event_id is None:
                     await asyncio.wait_for(self._ensure_event(stream), timeout_s)
         except (TimeoutError, LaunchdayError):
@@ -155,7 +160,12 @@ class Store:
 
     async def _add_event(self, stream: str) -> EventRuntime:
         rt = await EventRuntime.load(self.journal, stream)
+        if rt.state.info.deleted_ms is not None:
+            self._deleted.add(rt.id)
+            log.info("event_deleted_skipped", event_id=rt.id)
+            return rt  # gone: never listed, never tailed
         rt.presence_board = self.presence
+        rt.on_deleted = self._let_go
         self.events[rt.id] = rt
         rt.start()
         log.info("event_loaded", event_id=rt.id, seq=rt.state.seq, points=len(rt.state.points))
@@ -164,10 +174,27 @@ class Store:
                 future.set_result(rt)
         return rt
 
+    def _let_go(self, rt: EventRuntime) -> None:
+        """The event's deletion was folded (here or in another process): it
+        leaves this process's lists now, its tail and timers stop in a task of
+        their own (this runs inside its tail), and the collector is asked to
+        release its frozen objects."""
+        self._deleted.add(rt.id)
+        if self.events.get(rt.id) is rt:
+            del self.events[rt.id]
+        task = asyncio.get_running_loop().create_task(self._stop_deleted(rt))
+        self._stopping.add(task)
+        task.add_done_callback(self._stopping.discard)
+
+    async def _stop_deleted(self, rt: EventRuntime) -> None:
+        await rt.stop()
+        gcpolicy.request_refreeze(self, "event deleted")
+        log.info("event_deleted", event_id=rt.id)
+
     async def _follow_streams(self) -> None:
         """Events created after start, here or by another process."""
         async for stream in self.journal.new_streams():
-            if stream != orgs.ORG_STREAM:
+            if stream != orgs.ORG_STREAM and stream not in self._deleted:
                 await self._ensure_event(stream)
 
     async def _tail_org(self) -> None:

@@ -198,3 +198,58 @@ def test_edit_is_in_the_audit_log_naming_the_fields() -> None:
     page = AuditLog().feed_all(j.facts).page()
     assert page["items"][0]["summary"] == "Sửa sự kiện: tên, hạn chốt báo cáo"
     assert page["items"][0]["actor"] == ADMIN and page["items"][0]["type"] == "event.edited"
+
+
+# -- deleting an event ----------------------------------------------------------------
+
+
+def test_delete_marks_the_event_gone_and_survives_replay_and_snapshot() -> None:
+    from server.core.events import decide_delete_event
+
+    j = Journal()
+    state = j.fold(decide_delete_event(j.state, NOW + 5, ADMIN))
+    assert state.info.deleted_ms == NOW + 5
+    assert j.replay().info.deleted_ms == NOW + 5
+    assert roundtrip(state).info.deleted_ms == NOW + 5
+    # A second deletion folded later (two processes, two admins) keeps the first time.
+    state = j.fold(decide_delete_event(j.state, NOW + 9, ADMIN))
+    assert state.info.deleted_ms == NOW + 5
+
+
+@pytest.mark.parametrize(
+    ("steps", "refused"),
+    [
+        ([], False),
+        (["agenda.start"], True),
+        (["agenda.start", "agenda.pause"], True),
+        (["agenda.start", "agenda.finish"], False),
+        (["launch.arm"], True),
+        (["launch.arm", "launch.press"], True),  # counting down
+        (["launch.arm", "launch.abort"], False),
+    ],
+)
+def test_delete_is_refused_while_the_ceremony_is_under_way(steps: list[str], refused: bool) -> None:
+    from server.core import agenda as ag
+    from server.core import launch as ln
+    from server.core.events import decide_delete_event
+
+    j = Journal()
+    j.fold(ag.decide_set_agenda(j.state, {"items": [{"title": "Khai mạc", "planned_s": 60}]}, NOW, ADMIN).facts)
+    for step in steps:
+        kind, action = step.split(".")
+        if kind == "agenda":
+            j.fold(ag.decide_agenda_action(j.state, action, NOW, ADMIN).facts)
+        elif action == "arm":
+            j.fold(ln.decide_arm(j.state, {"countdown_ms": 5000}, NOW, ADMIN).facts)
+        elif action == "press":
+            j.fold(ln.decide_press(j.state, {"key": "Chủ tịch"}, NOW, ADMIN).facts)
+        else:
+            j.fold(ln.decide_abort(j.state, NOW, ADMIN).facts)
+    before = j.state.seq
+    if refused:
+        with pytest.raises(LaunchdayError) as err:
+            decide_delete_event(j.state, NOW + 1, ADMIN)
+        assert err.value.code == "event_in_progress" and err.value.status == 409
+        assert j.state.seq == before and j.state.info.deleted_ms is None
+    else:
+        assert [x.type for x in decide_delete_event(j.state, NOW + 1, ADMIN)] == ["event.deleted"]

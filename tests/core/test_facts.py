@@ -17,6 +17,7 @@ T = 1_764_000_000_123.25
 EXAMPLES: list[Any] = [
     f.EventCreated(at_ms=T, actor="admin", event_id="ev-1", name="Lễ phát động", starts_at="2025-05-08T08:00:00+07:00",
                    report_deadline="2025-05-08T07:30:00+07:00", timezone="Asia/Ho_Chi_Minh"),
+    f.EventDeleted(at_ms=T, actor="admin"),
     f.EventEdited(at_ms=T, actor="admin", name="Lễ phát động (sửa)"),
     f.EventEdited(at_ms=T, actor="admin", starts_at="2025-05-08T08:30:00+07:00",
                   report_deadline="2025-05-08T07:45:00+07:00", timezone="Asia/Bangkok"),

@@ -95,3 +95,15 @@ async def test_a_point_imported_elsewhere_connects_at_once(tmp_path: Path, redis
 async def _until(cond: Any) -> None:
     while not cond():  # noqa: ASYNC110 - a test's poll, bounded by wait_for
         await asyncio.sleep(0.01)
+
+
+@pytest.mark.timeout(60)
+async def test_an_event_deleted_on_one_process_is_gone_from_the_others(tmp_path: Path, redis: Any) -> None:
+    async with serve(tmp_path / "a", redis.url) as (a_url, _), serve(tmp_path / "b", redis.url) as (b_url, b_app):
+        async with aiohttp.ClientSession() as s:
+            a, b = Api(a_url, s), Api(b_url, s)
+            eid = await a.event()
+            await b.call("GET", f"/api/events/{eid}", 200)
+            await a.call("DELETE", f"/api/events/{eid}", 204)
+            await asyncio.wait_for(_until(lambda: eid not in b_app[STORE_KEY].events), 10)
+            assert (await b.call("GET", f"/api/events/{eid}", 404))["error"]["code"] == "event_not_found"

@@ -1,10 +1,10 @@
 """The collector policy (server/io/gcpolicy.py): in force after start-up and
 after an import, and frozen objects released once their sockets are gone.
 
-There is no way to delete an event (docs/protocol.md has no such call); the
-nearest real equivalent is deleting a point, which closes its sockets for
-good: their objects were frozen while connected, and become garbage that only
-a refreeze can release."""
+Deleting a point closes its sockets for good: their objects were frozen
+while connected, and become garbage that only a refreeze can release.
+Deleting a whole event does the same for all of its sockets and its state:
+tests/io/test_event_delete.py."""
 
 from __future__ import annotations
 
