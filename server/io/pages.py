@@ -119,7 +119,12 @@ async def compress_pages(request: web.Request, handler: Any) -> web.StreamRespon
     it: a site lead's first load on a weak 3G link is a third of the bytes.
     (Only files: the API's JSON and the sockets are left as they are.)"""
     response = await handler(request)
-    if (isinstance(response, web.FileResponse) and "gzip" in request.headers.get("Accept-Encoding", "")
+    # A conditional or ranged request may be answered 304/206 by the file
+    # response itself, and a 304 must carry no body, not even an empty gzip
+    # stream: those are left uncompressed.
+    conditional = any(h in request.headers for h in ("If-Modified-Since", "If-None-Match", "If-Range", "Range"))
+    if (isinstance(response, web.FileResponse) and not conditional
+            and "gzip" in request.headers.get("Accept-Encoding", "")
             and (request.path.endswith(_COMPRESSIBLE) or not request.path.startswith("/static/"))):
         response.enable_compression(web.ContentCoding.gzip)
     return response
