@@ -68,9 +68,10 @@ _DOWN = (rexc.ConnectionError, rexc.TimeoutError, ConnectionError, OSError, asyn
 
 def reraise_cancel() -> None:
     """redis-py can turn a task's cancellation into a connection or timeout
-    error (seen with 8.x: a cancelled PING surfaced as an error, and a loop
-    that retries on errors then never ended). A loop that catches those errors
-    calls this first, so a cancel still stops it."""
+    error, or into a normal (empty) answer (seen with 8.x: a cancelled PING
+    surfaced as an error, a cancelled XREAD returned; a loop that goes on
+    after either never ended). Every loop calls this after each command and
+    in its error handlers, so a cancel still stops it."""
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise asyncio.CancelledError
@@ -393,6 +394,7 @@ class RedisJournal:
                     await self._verify(stream, position, last_digest)
                     verify = False
                 resp = await self._t.xread({key: keys.entry_id(position)}, count=TAIL_COUNT, block=TAIL_BLOCK_MS)
+                reraise_cancel()  # a cancel that redis-py turned into an empty answer
             except _DOWN as exc:
                 reraise_cancel()
                 self._mark_down(exc)
@@ -433,6 +435,7 @@ class RedisJournal:
         while True:
             try:
                 resp = await self._t.xread({keys.STREAMS: self._index_pos}, count=100, block=TAIL_BLOCK_MS)
+                reraise_cancel()
             except _DOWN as exc:
                 reraise_cancel()
                 self._mark_down(exc)

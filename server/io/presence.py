@@ -117,6 +117,7 @@ class RedisPresence:
                 log.debug("presence_unavailable", error=repr(exc))
                 last_beat = 0.0
                 self._written.clear()  # rewrite every entry once Redis is back (a new primary)
+            reraise_cancel()
             await asyncio.sleep(POLL_S)
 
     # -- this process's points -----------------------------------------------------

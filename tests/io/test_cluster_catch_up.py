@@ -78,7 +78,7 @@ async def test_a_point_imported_elsewhere_connects_at_once(tmp_path: Path, redis
             assert rt._tail_task is not None
             rt._tail_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await rt._tail_task  # stopped for sure before the import
+                await asyncio.wait_for(rt._tail_task, 10)  # stopped for sure before the import
             await a.import_csv(eid, text)
             token = (await a.points(eid))[0]["token"]
             assert store_b.point_by_token(token) is None
