@@ -9,6 +9,7 @@ run; the issue's bounds are asserted under ``make test-timing``
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -224,13 +225,20 @@ async def test_redis_kill_9_refuses_writes_then_everything_resumes(cluster: Clus
         await asyncio.to_thread(cluster.redis.kill)
         await wait_until(lambda: all(p.healthz() == 503 for p in cluster.procs), 10, "/healthz 503 everywhere")
         # A write now is never acknowledged: the client keeps it.
+        before = await refused_unavailable(cluster)
         during = [cl.set_attendees(9) for cl in clients]
-        await asyncio.sleep(0)  # let them go out
+
+        async def all_refused() -> bool:
+            return await refused_unavailable(cluster) - before >= n
+
+        # Each count reached a server and was answered `unavailable`...
+        await wait_until(all_refused, 10, "every count refused with unavailable")
         async with aiohttp.ClientSession() as s:
             async with s.post(f"{cluster.urls[1]}/api/events/{eid}/notices", json={"text": "x"},
                               headers={"Authorization": "Bearer test-admin-token"}) as r:
                 body = await r.json()
                 assert r.status == 503 and body["error"]["code"] == "unavailable"
+        # ...and none was acknowledged: each client still holds its count.
         assert not any(f.done() for f in during)
         assert all(cl.pending >= 1 for cl in clients)
         await asyncio.to_thread(cluster.redis.start)  # same AOF
@@ -359,3 +367,15 @@ async def test_the_socket_limit_of_a_point_counts_every_process(cluster: Cluster
 async def _remote_sockets_published(cluster: Cluster, eid: str) -> bool:
     raw = cluster.redis.command("HLEN", f"ld:{{{eid}}}:presence") or b""
     return raw.startswith(b":") and int(raw[1:].strip()) >= 2
+
+
+async def refused_unavailable(cluster: Cluster) -> float:
+    """``unavailable`` answers given so far by the processes (their /metrics)."""
+    total = 0.0
+    async with aiohttp.ClientSession() as s:
+        for p in cluster.procs:
+            async with s.get(f"{p.url}/metrics") as r:
+                text = await r.text()
+            total += sum(float(m) for m in re.findall(r'^launchday_errors_total\{code="unavailable"\} (\S+)$',
+                                                       text, flags=re.M))
+    return total

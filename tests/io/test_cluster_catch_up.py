@@ -18,7 +18,7 @@ from aiohttp import web
 from server.io.app import create_app
 from server.io.auth import STORE_KEY
 from tests.services import RedisServer
-from tests.utils import ADMIN, Api, tree_csv
+from tests.utils import ADMIN, Api, tree_csv, wait_until
 
 
 @contextlib.asynccontextmanager
@@ -72,7 +72,7 @@ async def test_a_point_imported_elsewhere_connects_at_once(tmp_path: Path, redis
             eid = await a.event()
             text, _ = tree_csv(districts=1, communes=1, villages=1)
             store_b = b_app[STORE_KEY]
-            await asyncio.wait_for(_until(lambda: eid in store_b.events), 10)
+            await wait_until(lambda: eid in store_b.events, 10, "B to load the event")
             # B's tail of this event stops: it will not fold the import by itself.
             rt = store_b.events[eid]
             assert rt._tail_task is not None
@@ -94,11 +94,6 @@ async def test_a_point_imported_elsewhere_connects_at_once(tmp_path: Path, redis
             assert err.value.status == 401
 
 
-async def _until(cond: Any) -> None:
-    while not cond():  # noqa: ASYNC110 - a test's poll, bounded by wait_for
-        await asyncio.sleep(0.01)
-
-
 @pytest.mark.timeout(60)
 async def test_an_event_deleted_on_one_process_is_gone_from_the_others(tmp_path: Path, redis: Any) -> None:
     async with serve(tmp_path / "a", redis.url) as (a_url, _), serve(tmp_path / "b", redis.url) as (b_url, b_app):
@@ -107,5 +102,5 @@ async def test_an_event_deleted_on_one_process_is_gone_from_the_others(tmp_path:
             eid = await a.event()
             await b.call("GET", f"/api/events/{eid}", 200)
             await a.call("DELETE", f"/api/events/{eid}", 204)
-            await asyncio.wait_for(_until(lambda: eid not in b_app[STORE_KEY].events), 10)
+            await wait_until(lambda: eid not in b_app[STORE_KEY].events, 10, "B to let the deleted event go")
             assert (await b.call("GET", f"/api/events/{eid}", 404))["error"]["code"] == "event_not_found"

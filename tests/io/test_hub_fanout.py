@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from server.io import hub
+from tests.utils import wait_until
 
 
 class StubTransport:
@@ -134,11 +135,7 @@ async def test_large_room_fans_out_in_slices_in_order(monkeypatch) -> None:
     assert 0 < len(log) < 50  # the first slice only: the loop is let go of
     room.broadcast_points({"type": "launch", "n": 2})  # queued behind the first, whole
     room.broadcast_points({"type": "notice"}, only={"P3"})  # targeted: queued too, in order
-    for _ in range(1000):
-        if len(log) == 101:
-            break
-        await asyncio.sleep(0)
-    assert len(log) == 101
+    await wait_until(lambda: len(log) == 101, 5, "the queued fan-outs to finish")
     assert ran_between and 0 < ran_between[0] < 50  # other work ran between the slices
     for i in range(50):
         mine = [d for j, d in log if j == i]

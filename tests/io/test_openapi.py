@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,7 +24,8 @@ from schemathesis.specs.openapi.checks import (
 
 from server.io import openapi
 from server.io.app import create_app
-from tests.utils import ADMIN, ROOT, H, free_port, timeout
+from tests.services import LaunchdayProcess
+from tests.utils import ADMIN, H
 
 EXAMPLES = int(os.environ.get("LAUNCHDAY_SCHEMATHESIS_EXAMPLES", "8"))
 
@@ -53,22 +51,9 @@ async def test_the_document_is_openapi_3_1_and_names_only_real_routes(tmp_path: 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``launchday serve`` in a subprocess with one event of a few points."""
-    data = tmp_path_factory.mktemp("openapi") / "data"
-    port = free_port()
-    env = {**os.environ, "LAUNCHDAY_ADMIN_TOKEN": ADMIN, "LAUNCHDAY_LOG_LEVEL": "warning"}
-    proc = subprocess.Popen([sys.executable, "-m", "server.io.cli", "serve", "--port", str(port), "--data", str(data)],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
+    server = LaunchdayProcess(tmp_path_factory.mktemp("openapi") / "data").start()
+    base = server.url
     try:
-        deadline = time.monotonic() + timeout(20)
-        while True:
-            try:
-                if requests.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.05)
         ev = requests.post(base + "/api/events", headers=H, timeout=5, json={
             "name": "Lễ phát động", "starts_at": "2025-05-08T08:00:00+07:00",
             "report_deadline": "2025-05-08T07:30:00+07:00"}).json()
@@ -76,12 +61,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                       data="code,name,level,parent\nTH,Tỉnh,province,\nD1,Huyện,district,TH\n".encode(), timeout=5)
         yield base
     finally:
-        proc.kill()
-        proc.wait(timeout(10))
-        if proc.stderr is not None:
-            err = proc.stderr.read().decode(errors="replace")
-            proc.stderr.close()
-            assert "Traceback" not in err, err[-3000:]
+        server.kill()
+        log = server.log_path.read_text(errors="replace")
+        assert "Traceback" not in log, log[-3000:]
 
 
 SCHEMA = schemathesis.openapi.from_dict(openapi.build())
