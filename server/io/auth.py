@@ -31,7 +31,6 @@ from server.core.errors import (
     BadRequest,
     Forbidden,
     LaunchdayError,
-    NotFound,
     PayloadTooLarge,
     TooMany,
     Unauthorized,
@@ -211,18 +210,15 @@ async def errors_middleware(
 ) -> web.StreamResponse:
     """Every refusal becomes the coded JSON error; nothing escapes as a crash.
 
-    A "not found" on a route of an event, in a cluster, is answered only
-    after this process has folded what the others wrote until now (the
-    request may follow a write made through another process): then the
-    handler runs once more."""
+    In a cluster, a request about an event is answered only after this
+    process has folded what the other processes wrote to it until now: the
+    request may follow a write made through another process (one round trip
+    to Redis; nothing with the embedded journal)."""
     try:
-        try:
-            return await handler(request)
-        except NotFound:
-            eid = request.match_info.get("eid")
-            if eid is None or not await store_of(request).catch_up(eid):
-                raise
-            return await handler(request)
+        eid = request.match_info.get("eid")
+        if eid is not None:
+            await store_of(request).catch_up(eid)
+        return await handler(request)
     except LaunchdayError as err:
         return error_response(err)
     except web.HTTPRequestEntityTooLarge:

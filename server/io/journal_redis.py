@@ -452,7 +452,11 @@ class RedisJournal:
 
     async def last_seq(self, stream: str) -> int:
         assert self._r is not None
-        return int(await self._r.hget(keys.meta(stream), "seq") or 0)
+        try:
+            return int(await self._r.hget(keys.meta(stream), "seq") or 0)
+        except _DOWN as exc:
+            self._mark_down(exc)
+            raise Unavailable("the journal cannot be reached", code="unavailable") from exc
 
     async def save_snapshot(self, stream: str, seq: int, data: bytes) -> None:
         assert self._w is not None

@@ -106,16 +106,18 @@ class EventRuntime:
 
     async def commit(self, facts: list[Any], expect_seq: int | None = None) -> int:
         """Append durably, then return once this process has folded the facts."""
-        if self.failed is not None:
-            raise Unavailable(f"this event cannot be folded here: {self.failed}", code="unavailable")
+        self._refuse_if_failed()  # nothing is appended to an event this process cannot fold
         seq = await self.journal.append(self.id, facts, expect_seq)
         await self.wait_seq(seq)
         return seq
 
-    async def wait_seq(self, seq: int) -> None:
-        """Return once this process has folded the journal up to ``seq``."""
+    def _refuse_if_failed(self) -> None:
         if self.failed is not None:
             raise Unavailable(f"this event cannot be folded here: {self.failed}", code="unavailable")
+
+    async def wait_seq(self, seq: int) -> None:
+        """Return once this process has folded the journal up to ``seq``."""
+        self._refuse_if_failed()
         if self.state.seq < seq:
             future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._waiter_ids += 1

@@ -131,12 +131,13 @@ class Store:
 
     async def catch_up(self, event_id: str | None = None, timeout_s: float = CATCH_UP_S) -> bool:
         """Read your writes across processes: fold what other processes have
-        appended up to now (one event, or every event) before answering a
-        lookup that failed. Without it, a request that follows a write but
-        lands on another process (through a load balancer) could be told
-        404 (an event created a moment ago) or 401 (a point imported a moment
-        ago, whose device would then stop for good). One process: nothing to
-        catch up, False."""
+        appended up to now (one event, or every event). Without it, a request
+        that follows a write but lands on another process (through a load
+        balancer) could be told 404 (an event or a point created a moment
+        ago) or 401 (a point imported a moment ago, whose device would then
+        stop for good). True when the event(s) are caught up; False with one
+        process (nothing to catch up), for an event that does not exist, or
+        when Redis does not answer in ``timeout_s``."""
         if not self.shared:
             return False
         try:
@@ -268,6 +269,8 @@ class Store:
     async def find_point(self, token: str) -> tuple[EventRuntime, str] | None:
         """``point_by_token``, caught up with the other processes on a miss."""
         found = self.point_by_token(token)
+        # Point tokens are 27 characters (new_token); a shorter one is not
+        # worth a round trip to Redis.
         if found is None and len(token) >= 20 and await self.catch_up():
             found = self.point_by_token(token)
         return found

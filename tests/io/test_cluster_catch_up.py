@@ -85,6 +85,19 @@ async def test_a_point_imported_elsewhere_connects_at_once(tmp_path: Path, redis
             tail = asyncio.create_task(rt._tail())  # what a caught-up process would be doing
             async with s.ws_connect(f"{b_url.replace('http', 'ws')}/ws/point?token={token}") as ws:
                 assert (await ws.receive_json())["type"] == "welcome"
+            # And over REST: a point just imported through A, edited through B.
+            code = (await a.points(eid))[-1]["code"]
+            rt._tail_task = tail
+            tail.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(tail, 10)
+            b = Api(b_url, s)
+            await a.call("POST", f"/api/events/{eid}/points", 201, json={
+                "code": "NEW1", "name": "Điểm mới", "level": "village", "parent": code})
+            assert "NEW1" not in rt.state.points
+            tail = asyncio.create_task(rt._tail())
+            edited = await b.call("PATCH", f"/api/events/{eid}/points/NEW1", 200, json={"expected": 42})
+            assert edited["expected"] == 42
             tail.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await tail
