@@ -117,7 +117,7 @@ class _Pending:
     def __init__(self, stream: str, expect: int | None, bodies: list[str], future: asyncio.Future[int]) -> None:
         self.stream = stream
         self.expect = expect
-        self.args = ["" if expect is None else str(expect), stream, secrets.token_hex(8), *bodies]
+        self.args = ["" if expect is None else str(expect), stream, *bodies]
         self.future = future
 
 
@@ -352,7 +352,7 @@ class RedisJournal:
                     f"not yet confirmed by {self.replicas} replica(s); send again with the same id",
                     code="unavailable"))
             else:
-                appended += len(p.args) - 3
+                appended += len(p.args) - 2
                 p.future.set_result(int(result[1]))
         metrics.JOURNAL_APPENDS.inc(appended)
 

@@ -11,8 +11,7 @@ primary (with replicas and Sentinel), not on a Cluster.
                                          it to learn of events created elsewhere
     ld:{S}:facts                Stream   the facts of stream S; entry id
                                          ``<seq>-0``, field ``f`` the fact's JSON
-    ld:{S}:meta                 Hash     ``seq`` (the last seq), ``epoch`` (random,
-                                         set when the stream is created)
+    ld:{S}:meta                 Hash     ``seq`` (the last seq)
     ld:{S}:snapshot             Hash     ``seq``, ``data``: the latest snapshot
     ld:{S}:presence             Hash     process id -> JSON of the points that
                                          process holds (server/io/presence.py)
