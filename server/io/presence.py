@@ -69,7 +69,7 @@ class RedisPresence:
         self.proc_id = journal.proc_id
         self._store: Store | None = None
         self._dirty: set[str] = set()  # event ids whose local presence changed
-        self._versions: dict[str, int] = {}
+        self._seen: dict[str, tuple[int, int] | None] = {}  # event -> (version, id of the state) merged
         self._remote: dict[str, dict[str, list[Any]]] = {}  # event -> code -> merged figures
         self._written: dict[str, float] = {}
         self._task: asyncio.Task[None] | None = None
@@ -157,13 +157,16 @@ class RedisPresence:
 
     async def _poll(self) -> None:
         assert self._store is not None
+        for gone in self._seen.keys() - self._store.events.keys():  # deleted events
+            self._seen.pop(gone, None)
+            self._remote.pop(gone, None)
+            self._written.pop(gone, None)
         events = list(self._store.events.values())
         if not events:
             return
         versions = await self.client.mget([keys.presence_version(rt.id) for rt in events])
         now_ms = time.time() * 1000
         for rt, raw in zip(events, versions, strict=True):
-            version = int(raw or 0)
             expired = await self.client.zrangebyscore(keys.presence_expiry(rt.id), "-inf", now_ms)
             if expired:
                 # Any process may prune a dead one: the removal is idempotent.
@@ -174,11 +177,14 @@ class RedisPresence:
                 pipe.incr(keys.presence_version(rt.id))
                 await pipe.execute()
                 log.info("presence_pruned", event_id=rt.id, processes=[p.decode() for p in expired])
-                version = -1
-            if version == self._versions.get(rt.id) and version != -1:
+            # Read again when the entries changed (their version moved, or we
+            # pruned some), or when the state is new (an event rebuilt after a
+            # failover starts with no remote presence).
+            seen = (int(raw or 0), id(rt.state))
+            if not expired and self._seen.get(rt.id) == seen:
                 continue
             entries = await self.client.hgetall(keys.presence(rt.id))
-            self._versions[rt.id] = version
+            self._seen[rt.id] = None if expired else seen
             self._merge(rt, entries)
 
     def _merge(self, rt: EventRuntime, entries: dict[bytes, bytes]) -> None:
