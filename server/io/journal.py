@@ -13,7 +13,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, Protocol
 
+from server.core.errors import Unavailable
+
 Entry = tuple[int, Any]  # (seq, fact)
+
+
+class JournalUnavailable(Unavailable, RuntimeError):
+    """Nothing can be appended (a failed write, a closed journal): a coded
+    503 ``unavailable`` for the client, and nothing acknowledged."""
 
 
 class JournalRewound(Exception):

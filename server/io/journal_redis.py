@@ -52,7 +52,7 @@ from server.core.errors import Conflict, Unavailable
 from server.core.facts import dump_fact, parse_fact_trusted
 from server.io import metrics
 from server.io import redis_keys as keys
-from server.io.journal import Entry, JournalRewound
+from server.io.journal import Entry, JournalRewound, JournalUnavailable
 
 log = structlog.get_logger("launchday.journal")
 
@@ -266,7 +266,7 @@ class RedisJournal:
 
     async def append(self, stream: str, facts: Sequence[Any], expect_seq: int | None = None) -> int:
         if self._closing or self._wakeup is None:
-            raise RuntimeError("the journal is closed")
+            raise JournalUnavailable("the journal is closed")
         if self._down is not None:
             raise Unavailable("the journal cannot be reached; send again later", code="unavailable")
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
@@ -295,7 +295,7 @@ class RedisJournal:
             queued, self._queue = self._queue, []
             for p in queued:
                 if not p.future.done():
-                    p.future.set_exception(RuntimeError("the journal is closed"))
+                    p.future.set_exception(JournalUnavailable("the journal is closed"))
 
     async def _execute(self, batch: list[_Pending]) -> list[Any]:
         assert self._w is not None

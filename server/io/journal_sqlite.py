@@ -30,10 +30,10 @@ from typing import Any
 import orjson
 import structlog
 
-from server.core.errors import Conflict, Unavailable
+from server.core.errors import Conflict
 from server.core.facts import dump_fact, parse_fact_trusted
 from server.io import metrics
-from server.io.journal import Entry
+from server.io.journal import Entry, JournalUnavailable
 
 log = structlog.get_logger("launchday.journal")
 
@@ -50,11 +50,6 @@ CREATE TABLE IF NOT EXISTS snapshots (
     data BLOB NOT NULL
 );
 """
-
-
-class JournalUnavailable(Unavailable, RuntimeError):
-    """Nothing can be appended (a failed write, a closed journal): a coded
-    503 ``unavailable`` for the client, and nothing acknowledged."""
 
 
 class JournalBusy(RuntimeError):
