@@ -326,19 +326,21 @@ def disconnect(state: EventState, code: str, now_ms: float) -> None:
 
 
 def set_remote(state: EventState, code: str, sockets: int, last_seen_ms: float | None,
-               offset_ms: float | None, rtt_ms: float | None) -> bool:
+               offset_ms: float | None, rtt_ms: float | None, crowded: bool = False) -> bool:
     """What the other processes of a cluster hold of this point (their socket
-    count and their newest clock figures). True if anything changed."""
+    count, their newest clock figures, whether one of them refused a socket
+    for too many). True if anything changed."""
     pres = state.live.presence.get(code)
-    if pres is None and sockets == 0:
+    if pres is None and sockets == 0 and not crowded:
         return False
     pres = state.presence(code)
     newer = last_seen_ms is not None and (pres.last_seen_ms is None or last_seen_ms > pres.last_seen_ms)
-    if pres.remote == sockets and not newer:
+    if pres.remote == sockets and not newer and pres.remote_crowded == crowded:
         return False
 
     def seen(p: Presence) -> None:
         p.remote = sockets
+        p.remote_crowded = crowded
         if newer:
             p.last_seen_ms = last_seen_ms
             if offset_ms is not None and rtt_ms is not None:
@@ -522,7 +524,7 @@ def point_view(state: EventState, point: Point, *, with_token: bool = False) -> 
         "rtt_ms": pres.rtt_ms if pres else None,
         "offset_ms": pres.offset_ms if pres else None,
         "incidents_open": state.live.open_incidents.get(point.code, 0),
-        "too_many_connections": bool(pres and pres.crowded),
+        "too_many_connections": bool(pres and (pres.crowded or pres.remote_crowded)),
     }
     if with_token:
         view["token"] = point.token

@@ -82,6 +82,7 @@ class Presence:
     rtt_ms: float | None = None
     remote: int = 0
     crowded: bool = False  # an upgrade was refused for too many sockets (docs/protocol.md#limits)
+    remote_crowded: bool = False  # another process of the cluster refused one
 
 
 class Live:

@@ -81,7 +81,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
         # Refused before the upgrade, so a leaked link cannot pile up sockets;
         # the console shows the point as "too many connections".
         pts.refuse_connection(rt.state, code)
-        rt.touch(code)
+        rt.presence_changed(code)  # every process's console shows it
         raise TooMany(f"this point already has {MAX_POINT_SOCKETS} connections", code="too_many_connections")
     ws = web.WebSocketResponse(max_msg_size=MAX_FRAME, compress=False, heartbeat=HEARTBEAT_S)
     await ws.prepare(request)

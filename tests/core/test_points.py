@@ -927,3 +927,15 @@ def test_remote_presence_of_an_unknown_point_does_not_touch_totals(th: Journal) 
     before = totals_of(th.state)
     pts.set_remote(th.state, "NOPE", 3, NOW, None, None)
     assert totals_of(th.state) == before
+
+
+def test_too_many_connections_refused_by_another_process_shows_here(th: Journal) -> None:
+    pts.connect(th.state, "C1", NOW)
+    view = lambda: pts.point_view(th.state, th.state.points["C1"])["too_many_connections"]  # noqa: E731
+    assert view() is False
+    assert pts.set_remote(th.state, "C1", 7, NOW, None, None, crowded=True)
+    assert view() is True
+    assert pts.set_remote(th.state, "C1", 3, NOW, None, None, crowded=False)
+    assert view() is False
+    pts.refuse_connection(th.state, "C1")  # refused here: shown whatever the others say
+    assert view() is True

@@ -349,17 +349,28 @@ async def test_the_socket_limit_of_a_point_counts_every_process(cluster: Cluster
             return bool(rt_totals["online"] == 1) and await _remote_sockets_published(cluster, eid)
 
         await wait_until(b_sees_a, 10, "A's sockets published")
-        for i in (0, 1, 2):  # the 9th socket is refused on every process, once it has heard
 
-            async def refused(i: int = i) -> bool:
-                try:
-                    extra = await s.ws_connect(f"{cluster.procs[i].ws_url}/ws/point?token={token}")
-                except aiohttp.WSServerHandshakeError as err:
-                    return err.status == 429
-                await extra.close()
-                return False
+        async def refused(i: int) -> bool:
+            try:
+                extra = await s.ws_connect(f"{cluster.procs[i].ws_url}/ws/point?token={token}")
+            except aiohttp.WSServerHandshakeError as err:
+                return err.status == 429
+            await extra.close()
+            return False
 
-            await wait_until(refused, 5, f"a 9th socket refused by process {i}")
+        code = next(p["code"] for p in await a.points(eid) if p["token"] == token)
+
+        async def flagged_on(i: int) -> bool:
+            view = await cluster.apis[i].call("GET", f"/api/events/{eid}/points/{code}", 200)
+            return bool(view["too_many_connections"])
+
+        # Refused by C (which holds none of the 8): a leaked link.
+        await wait_until(lambda: refused(2), 5, "a 9th socket refused by C")
+        # A and B, which refused nothing, show it on their consoles too.
+        await wait_until(lambda: flagged_on(0), 5, "A shows the leaked link")
+        await wait_until(lambda: flagged_on(1), 5, "B shows the leaked link")
+        for i in (0, 1):  # the 9th socket is refused on every process
+            await wait_until(lambda i=i: refused(i), 5, f"a 9th socket refused by process {i}")
         for ws in held:
             await ws.close()
 
