@@ -74,6 +74,30 @@ async def collect(journal: Any, stream: str, after: int, until: int) -> list[Ent
     return got
 
 
+@contextlib.asynccontextmanager
+async def following(source: AsyncIterator[Any]) -> AsyncIterator[tuple[list[Any], list[BaseException]]]:
+    """What ``source`` yields (a tail's batches flattened into entries, or
+    stream names), collected by a task while the block runs; and the error
+    that ended it, if one did."""
+    got: list[Any] = []
+    errors: list[BaseException] = []
+
+    async def run() -> None:
+        try:
+            async for item in source:
+                got.extend(item) if isinstance(item, list) else got.append(item)
+        except Exception as exc:
+            errors.append(exc)
+
+    task = asyncio.create_task(run())
+    try:
+        yield got, errors
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 # -- the contract ---------------------------------------------------------------
 
 
@@ -115,22 +139,11 @@ async def test_concurrent_appends_get_distinct_contiguous_seqs_and_the_tail_sees
 async def test_a_tail_resumes_after_a_position_and_follows_new_appends(make_journal: Callable[[], Any]) -> None:
     journal = await make_journal()
     await journal.append("ev-1", [created(), notice(1), notice(2)])
-    got: list[Entry] = []
-
-    async def follow() -> None:
-        async for entries in journal.tail("ev-1", 2):
-            got.extend(entries)
-
-    task = asyncio.create_task(follow())
-    try:
+    async with following(journal.tail("ev-1", 2)) as (got, _):
         await wait_until(lambda: got, 5, "the backlog after seq 2")
         await journal.append("ev-1", [notice(3)])
         await wait_until(lambda: len(got) == 2, 5, "the new fact")
         assert [seq for seq, _ in got] == [3, 4]
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def test_snapshots_are_kept_per_stream(make_journal: Callable[[], Any]) -> None:
@@ -145,24 +158,13 @@ async def test_snapshots_are_kept_per_stream(make_journal: Callable[[], Any]) ->
 async def test_new_streams_are_announced_once_they_are_durable(make_journal: Callable[[], Any]) -> None:
     journal = await make_journal()
     await journal.append("ev-old", [created("ev-old")])
-    announced: list[str] = []
-
-    async def follow() -> None:
-        async for stream in journal.new_streams():
-            announced.append(stream)
-
-    task = asyncio.create_task(follow())
-    try:
+    async with following(journal.new_streams()) as (announced, _):
         await journal.append("ev-new", [created("ev-new")])
         await journal.append("ev-new", [notice(1)])  # not a new stream
         await wait_until(lambda: "ev-new" in announced, 5, "ev-new announced")
         assert announced.count("ev-new") == 1
         # Announced only once durable: a reader finds its first fact.
         assert (await journal.read("ev-new"))[0][1] == created("ev-new")
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def test_health_is_none_while_writable(make_journal: Callable[[], Any]) -> None:
@@ -203,20 +205,9 @@ async def test_two_processes_appending_to_one_stream_never_share_a_seq(redis: An
 
 async def test_a_process_learns_of_a_stream_created_by_another(redis: Any) -> None:
     a, b = await redis(), await redis()
-    announced: list[str] = []
-
-    async def follow() -> None:
-        async for stream in b.new_streams():
-            announced.append(stream)
-
-    task = asyncio.create_task(follow())
-    try:
+    async with following(b.new_streams()) as (announced, _):
         await a.append("ev-elsewhere", [created("ev-elsewhere")])
         await wait_until(lambda: announced == ["ev-elsewhere"], 5, "b hears of a's stream")
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def test_a_lease_is_held_by_one_process(redis: Any) -> None:
@@ -249,30 +240,21 @@ async def test_an_outage_refuses_writes_and_the_tail_resumes_by_itself(tmp_path:
         try:
             acked = [await journal.append("ev-1", [created()])]
             acked += [await journal.append("ev-1", [notice(i)]) for i in range(1, 51)]
-            got: list[Entry] = []
-
-            async def follow() -> None:
-                async for entries in journal.tail("ev-1", 0):
-                    got.extend(entries)
-
-            task = asyncio.create_task(follow())
-            await wait_until(lambda: len(got) == 51, 5, "the backlog")
-            server.kill()
-            await wait_until(lambda: journal.health() is not None, 5, "health failing")
-            with pytest.raises(Unavailable) as err:  # never an ack while Redis is away
-                await journal.append("ev-1", [notice(99)])
-            assert err.value.code == "unavailable"
-            server.start()  # same directory, same AOF
-            await wait_until(lambda: journal.health() is None, 10, "health back")
-            assert await journal.append("ev-1", [notice(100)]) == 52
-            await wait_until(lambda: len(got) == 52, 10, "the tail resumed by itself")
-            assert [seq for seq, _ in got] == list(range(1, 53))
-            assert got[-1][1].text == "thông báo 100"
-            # Everything acknowledged before the crash is there.
-            assert [seq for seq, _ in await journal.read("ev-1")][: len(acked)] == acked
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            async with following(journal.tail("ev-1", 0)) as (got, _):
+                await wait_until(lambda: len(got) == 51, 5, "the backlog")
+                server.kill()
+                await wait_until(lambda: journal.health() is not None, 5, "health failing")
+                with pytest.raises(Unavailable) as err:  # never an ack while Redis is away
+                    await journal.append("ev-1", [notice(99)])
+                assert err.value.code == "unavailable"
+                server.start()  # same directory, same AOF
+                await wait_until(lambda: journal.health() is None, 10, "health back")
+                assert await journal.append("ev-1", [notice(100)]) == 52
+                await wait_until(lambda: len(got) == 52, 10, "the tail resumed by itself")
+                assert [seq for seq, _ in got] == list(range(1, 53))
+                assert got[-1][1].text == "thông báo 100"
+                # Everything acknowledged before the crash is there.
+                assert [seq for seq, _ in await journal.read("ev-1")][: len(acked)] == acked
         finally:
             await journal.close()
 
@@ -303,18 +285,7 @@ async def test_wait_with_a_replica_acks(tmp_path: Path) -> None:
 async def test_a_tail_that_finds_its_history_gone_after_a_reconnect_says_so(redis: Any, redis_server: Any) -> None:
     journal = await redis()
     await journal.append("ev-1", [created(), notice(1), notice(2)])
-    got: list[Entry] = []
-    failure: list[BaseException] = []
-
-    async def follow() -> None:
-        try:
-            async for entries in journal.tail("ev-1", 0):
-                got.extend(entries)
-        except JournalRewound as exc:
-            failure.append(exc)
-
-    task = asyncio.create_task(follow())
-    try:
+    async with following(journal.tail("ev-1", 0)) as (got, failure):
         await wait_until(lambda: len(got) == 3, 5, "the backlog")
         # A failover that lost the last writes: the stream is shorter than
         # what this tail folded. Dropping the connections forces a reconnect.
@@ -322,7 +293,4 @@ async def test_a_tail_that_finds_its_history_gone_after_a_reconnect_says_so(redi
         redis_server.command("HSET", "ld:{ev-1}:meta", "seq", "1")
         redis_server.command("CLIENT", "KILL", "TYPE", "normal")
         await wait_until(lambda: failure, 10, "JournalRewound")
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        assert isinstance(failure[0], JournalRewound)
