@@ -140,6 +140,8 @@ async def test_keys_pressed_on_two_processes_give_one_fire_time_and_every_point_
             await fleet.start()
         ready = [await fleet.line(180) for fleet in fleets]
         assert all(r["event"] == "ready" for r in ready)
+        # Every process sees all 999 online, wherever each is connected.
+        await wait_until(lambda: converged_online(cluster, eid, 999), 10, "999 online on every process")
         await a.call("POST", f"/api/events/{eid}/launch/arm", 200, json={"countdown_ms": 6000, "keys_required": 2})
         await wait_until(lambda: armed_everywhere(cluster, eid), 5, "armed on B and C")
         pressed = await asyncio.gather(
@@ -156,8 +158,6 @@ async def test_keys_pressed_on_two_processes_give_one_fire_time_and_every_point_
         clients = [cl for r in results for cl in r["clients"]]
         assert len(clients) == 999
         assert all(cl["fired_local_wall_ms"] is not None for cl in clients), "every point on every process fires"
-        online = [(await api.totals(eid))["online"] for api in cluster.apis]
-        assert online == [999, 999, 999], online
         errors = [abs(cl["fired_local_wall_ms"] - fire_at_ms) for cl in clients]
         p99, worst = _percentile(errors, 0.99), max(errors)
         print(f"\n3 processes, 999 points: fire error p50 {_percentile(errors, 0.5):.2f} ms, "
@@ -166,6 +166,10 @@ async def test_keys_pressed_on_two_processes_give_one_fire_time_and_every_point_
     finally:
         for fleet in fleets:
             fleet.stop()
+
+
+async def converged_online(cluster: Cluster, eid: str, n: int) -> bool:
+    return all(t["online"] == n for t in await cluster.totals(eid))
 
 
 async def armed_everywhere(cluster: Cluster, eid: str) -> bool:
