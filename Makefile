@@ -25,7 +25,7 @@ test-all: setup
 
 ## test-timing: the timing tests with the issues' strict bounds (fire error, console staleness); run on a quiet machine
 test-timing: setup
-	LAUNCHDAY_STRICT_TIMING=1 $(VENV)/python -m pytest tests/io/test_launch_sync.py tests/io/test_cluster.py tests/browser/test_console.py -q -s -k "fire_together or kill_9 or live_load or follows_1000 or identical or keys_pressed"
+	LAUNCHDAY_STRICT_TIMING=1 $(VENV)/python -m pytest tests/scenarios/test_launch_sync.py tests/scenarios/test_cluster.py tests/browser/test_console.py -q -s -k "fire_together or kill_9 or live_load or follows_1000 or identical or keys_pressed"
 
 lint: setup
 	$(VENV)/ruff check server checkin loadtest tests

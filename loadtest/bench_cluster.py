@@ -93,7 +93,7 @@ class Redis:
 
 async def journal_phase(tmp: Path, appends: int, inflight: int) -> dict[str, Any]:
     from server.core import facts as f
-    from server.io.journal_redis import RedisJournal
+    from server.io.journal.redis import RedisJournal
 
     async def run(url: str, replicas: int) -> dict[str, Any]:
         j = RedisJournal(url, replicas=replicas)

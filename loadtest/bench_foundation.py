@@ -74,7 +74,7 @@ whether the tree had uncommitted changes); nothing is estimated.
 
 
 def demo_csv(extra: int = 0) -> bytes:
-    from server.demo_data import generate_points, to_csv_rows
+    from server.demo.data import generate_points, to_csv_rows
 
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
@@ -260,7 +260,7 @@ class Bench:
     async def bench_journal(self) -> None:
         from server.core.facts import AttendeesCounted
         from server.io import metrics
-        from server.io.journal_sqlite import SqliteJournal
+        from server.io.journal.sqlite import SqliteJournal
 
         seconds = 1.5 if self.quick else 3.0
         out = {}
@@ -303,7 +303,7 @@ class Bench:
 
     async def store_load(self, data: Path, before: dict[str, Any], eid: str) -> float:
         """Store.open() in this process, on a copy of the data directory."""
-        from server.io.journal_sqlite import SqliteJournal
+        from server.io.journal.sqlite import SqliteJournal
         from server.io.store import Store
 
         copy = self.tmp / "restart" / "copy"
@@ -324,7 +324,7 @@ class Bench:
 
     async def bench_restart(self) -> None:
         from server.core.facts import AttendeesCounted, CheckedIn
-        from server.io.journal_sqlite import SqliteJournal
+        from server.io.journal.sqlite import SqliteJournal
 
         want = 10_000 if self.quick else 100_000
         reps = 2 if self.quick else 3

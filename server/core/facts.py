@@ -287,7 +287,7 @@ class LaunchFiredBatch(_Fact):
     """Many points' ``launch.fired`` frames in one fact (one durable write).
 
     Firing reports are telemetry that arrive by the thousand within seconds of
-    the fire; a batcher in the I/O shell (``server/io/firing.py``) coalesces
+    the fire; a batcher in the I/O shell (``server/io/ws/firing.py``) coalesces
     them. Folded entry by entry exactly as ``launch.fired_reported`` (which
     old journals still hold and still fold).
     """

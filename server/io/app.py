@@ -11,25 +11,16 @@ from pathlib import Path
 import structlog
 from aiohttp import web
 
-from server.io import (
-    ceremony,
-    firing,
-    gcpolicy,
-    links,
-    looplag,
-    openapi,
-    pages,
-    people,
-    reports,
-    rest,
-    ws_console,
-    ws_point,
-)
-from server.io.auth import STORE_KEY, errors_middleware
-from server.io.hub import CLOSE_GOING_AWAY
-from server.io.journal_sqlite import JournalBusy, SqliteJournal
+from server.io import gcpolicy, looplag
+from server.io.http import ceremony, links, openapi, pages, people, reports, rest
+from server.io.http.auth import STORE_KEY, errors_middleware
+from server.io.journal.sqlite import JournalBusy, SqliteJournal
 from server.io.limits import GUARD_KEY, MAX_IMPORT_BODY, Guard
 from server.io.store import Store
+from server.io.ws import console as ws_console
+from server.io.ws import firing
+from server.io.ws import point as ws_point
+from server.io.ws.hub import CLOSE_GOING_AWAY
 
 log = structlog.get_logger("launchday.app")
 
@@ -59,7 +50,7 @@ def make_store(data: Path, token: str, redis_url: str | None = None, redis_repli
     """The embedded journal in ``data``, or one process of a cluster on Redis."""
     if not redis_url:
         return Store(SqliteJournal(data / "journal.sqlite3"), token)
-    from server.io.journal_redis import RedisJournal
+    from server.io.journal.redis import RedisJournal
     from server.io.presence import RedisPresence
 
     journal = RedisJournal(redis_url, replicas=redis_replicas, durability=redis_durability)

@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     app = create_app(Path(args.data), redis_url=args.redis, redis_replicas=args.redis_replicas,
                      redis_durability=args.redis_durability)
     if args.command == "demo":
-        from server.io.demo import setup_demo, stop_demo
+        from server.demo.run import setup_demo, stop_demo
 
         if args.simulate and args.speed <= 0:
             parser.error("--speed must be > 0")

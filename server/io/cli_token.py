@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    from server.io.journal_sqlite import JournalBusy, SqliteJournal
+    from server.io.journal.sqlite import JournalBusy, SqliteJournal
     from server.io.runtime import now_ms
     from server.io.store import new_token
 

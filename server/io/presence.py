@@ -34,8 +34,8 @@ import structlog
 from redis import exceptions as rexc
 
 from server.core import points as pts
-from server.io import redis_keys as keys
-from server.io.journal_redis import RedisJournal, reraise_cancel
+from server.io.journal import keys
+from server.io.journal.redis import RedisJournal, reraise_cancel
 
 if TYPE_CHECKING:
     from server.io.runtime import EventRuntime

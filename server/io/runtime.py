@@ -23,8 +23,8 @@ import structlog
 from server.core import fold as st
 from server.core.errors import Unavailable
 from server.core.points import incident_view, point_view
-from server.io.hub import CLOSE_POINT_DELETED, CLOSE_SERVICE_RESTART, CLOSE_TOKEN_REVOKED, Room
 from server.io.journal import Entry, Journal, JournalRewound
+from server.io.ws.hub import CLOSE_POINT_DELETED, CLOSE_SERVICE_RESTART, CLOSE_TOKEN_REVOKED, Room
 
 log = structlog.get_logger("launchday.runtime")
 
@@ -259,7 +259,7 @@ class EventRuntime:
 
 # Other modules add fields: to every delta (launch telemetry), and to the
 # welcome and snapshot frames (agenda, launch). These, like the ``@effect``
-# hooks, are filled when server/io/ceremony.py and reports.py are imported,
+# hooks, are filled when server/io/http/ceremony.py and reports.py are imported,
 # which server/io/app.py always does: every serving process has all of them.
 # They shape what this process sends to its own sockets only; what is folded
 # (and so what every process agrees on) is the explicit table in

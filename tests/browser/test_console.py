@@ -23,7 +23,7 @@ import pytest
 from openpyxl import load_workbook
 from playwright.async_api import Browser, BrowserContext, Page
 
-from server.io.auth import STORE_KEY
+from server.io.http.auth import STORE_KEY
 from tests.utils import ADMIN, STRICT_TIMING, Api, ServerProcess, timeout, tree_csv, wait_until
 
 VIEWPORT = {"width": 1440, "height": 1000}

@@ -13,7 +13,7 @@ from typing import Any
 
 from playwright.async_api import BrowserContext, Page, expect
 
-from server.io.auth import STORE_KEY
+from server.io.http.auth import STORE_KEY
 from tests.utils import Api, timeout, tree_csv, wait_until
 
 PHONE = {"width": 360, "height": 760}

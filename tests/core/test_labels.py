@@ -18,7 +18,7 @@ import pytest
 
 from server.core import facts as f
 from server.core import labels, report_render, report_xlsx
-from server.io import links
+from server.io.http import links
 
 ROOT = Path(__file__).resolve().parents[2]
 # The banned word is spelled in pieces so this file does not contain it.

@@ -4,7 +4,7 @@ after an import, and frozen objects released once their sockets are gone.
 Deleting a point closes its sockets for good: their objects were frozen
 while connected, and become garbage that only a refreeze can release.
 Deleting a whole event does the same for all of its sockets and its state:
-tests/io/test_event_delete.py."""
+tests/io/http/test_event_delete.py."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 
 from server.io import gcpolicy
-from server.io.auth import STORE_KEY
+from server.io.http.auth import STORE_KEY
 from tests.utils import Api, tree_csv, wait_until
 
 

@@ -11,9 +11,9 @@ import sqlite3
 import aiohttp
 import pytest
 
-from server.io.auth import STORE_KEY
+from server.io.http.auth import STORE_KEY
 from server.io.limits import MAX_IMPORT_BODY, MAX_JSON_BODY, MAX_POINT_SOCKETS, POINT_BURST
-from tests.io.test_ws_point import connect, request, setup_points
+from tests.io.ws.test_point import connect, request, setup_points
 from tests.utils import EVENT, H, timeout, wait_until
 
 

@@ -1,0 +1,1 @@
+"""The demo: Thanh Hóa's registry, its event, and a simulated morning."""

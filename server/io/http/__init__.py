@@ -1,0 +1,1 @@
+"""HTTP shells: REST handlers, reports, ceremony, pages, links, the route table."""

@@ -1,0 +1,195 @@
+"""The link sheet: every point's own link, to send or to print (admin only).
+
+- ``GET /api/events/{eid}/links.csv``: ``code, name, chair, phone, url``,
+  UTF-8 with a BOM (so Excel shows Vietnamese correctly), CRLF lines.
+- ``GET /api/events/{eid}/links.html``: a printable A4 sheet in Vietnamese,
+  one card per point (name, level, district, chair, phone, its link and a QR
+  code of it), eight to a page, grouped by district, each district starting
+  on a new page.
+
+Both take ``?district=<code>`` to keep only the points rolled up into that
+district. The links are absolute: ``LAUNCHDAY_PUBLIC_URL`` (e.g.
+``https://launch.example.vn``) when it is set, else the scheme and host the
+request came in on.
+
+The QR codes are PNG ``data:`` URIs made by segno (rendered pixelated, so they
+print sharp): a test or a phone can decode exactly what is printed.
+
+Also here: ``GET /checkin-sw.js``, the site-lead page's service worker
+(checkin/web/sw.js), served from the root so that its scope can cover ``/p/``.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import segno
+from aiohttp import web
+
+from server.core import labels
+from server.core.errors import BadRequest, NotFound
+from server.core.text import fold
+from server.io.http.auth import need, store_of
+from server.io.runtime import now_ms
+
+SERVICE_WORKER = Path(__file__).resolve().parents[3] / "checkin" / "web" / "sw.js"
+
+LEVEL_VI = labels.LEVELS["vi"]  # the one source of level names (server/core/labels.py)
+NO_DISTRICT = "Cấp tỉnh"  # points outside any district: the province hall, departments…
+
+
+def public_base(request: web.Request) -> str:
+    """The scheme and host the links point at, without a trailing slash."""
+    env = os.environ.get("LAUNCHDAY_PUBLIC_URL", "").strip().rstrip("/")
+    return env or f"{request.scheme}://{request.host}"
+
+
+def point_url(base: str, token: str) -> str:
+    return f"{base}/p/{quote(token, safe='')}"
+
+
+def _rows(request: web.Request) -> tuple[Any, list[dict[str, Any]], str | None]:
+    """The event runtime, its points (grouped by district, districts by name,
+    import order inside a group) and the district filtered on, if any."""
+    need(request, "admin")
+    rt = store_of(request).event(request.match_info["eid"])
+    state = rt.state
+    district_of: dict[str, str | None] = state.live.district_of
+    wanted = request.query.get("district", "").strip() or None
+    if wanted is not None:
+        if wanted not in state.points:
+            raise NotFound(f"no point {wanted!r}", code="point_not_found")
+        if district_of.get(wanted) != wanted:
+            raise BadRequest(f"{wanted!r} is not a district", code="validation_error",
+                             details=[{"field": "district", "message": "not a district's code"}])
+    base = public_base(request)
+    rows = []
+    for order, point in enumerate(state.points.values()):
+        district = district_of.get(point.code)
+        if wanted is not None and district != wanted:
+            continue
+        district_name = state.district_name(district) if district else ""
+        rows.append({
+            "code": point.code, "name": point.name, "level": point.level, "chair": point.chair,
+            "phone": point.phone, "district": district, "district_name": district_name,
+            "url": point_url(base, point.token), "order": order,
+        })
+    rows.sort(key=lambda r: (r["district"] is not None, fold(r["district_name"]), r["district"] or "", r["order"]))
+    return rt, rows, wanted
+
+
+async def links_csv(request: web.Request) -> web.Response:
+    rt, rows, _ = _rows(request)
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["code", "name", "chair", "phone", "url"])
+    for r in rows:
+        writer.writerow([r["code"], r["name"], r["chair"], r["phone"], r["url"]])
+    return web.Response(
+        body=out.getvalue().encode("utf-8"),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="links-{rt.id}.csv"', "Cache-Control": "no-store"},
+    )
+
+
+SHEET_CSS = """
+@page { size: A4; margin: 10mm; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 11pt/1.35 system-ui, "Segoe UI", Roboto, "Noto Sans", Arial, sans-serif; color: #000; }
+header { border-bottom: 2px solid #000; padding-bottom: 3mm; margin-bottom: 4mm; }
+h1 { font-size: 16pt; margin: 0; }
+header p { margin: 1mm 0 0; font-size: 10pt; }
+h2 { font-size: 13pt; margin: 0 0 3mm; }
+section + section { break-before: page; }
+.grid { display: grid; grid-template-columns: 1fr 1fr; gap: 4mm; }
+.card { display: flex; gap: 4mm; align-items: flex-start; border: 1px solid #000; border-radius: 2mm;
+  padding: 3mm; height: 62mm; break-inside: avoid; overflow: hidden; }
+.card img { width: 38mm; height: 38mm; flex: none; image-rendering: pixelated; }
+.card h3 { font-size: 12pt; margin: 0 0 1mm; }
+.card p { margin: 0.6mm 0; font-size: 9.5pt; }
+.card .url { font-family: ui-monospace, Consolas, monospace; font-size: 7.5pt; word-break: break-all; }
+.note { font-size: 9pt; }
+@media screen { body { max-width: 190mm; margin: 8mm auto; } }
+"""
+
+
+def _qr_uri(url: str) -> str:
+    return str(segno.make(url, error="m", micro=False).png_data_uri(scale=6, border=4))
+
+
+def _card(r: dict[str, Any]) -> str:
+    e = html.escape
+    lines = [
+        f'<article class="card" data-code="{e(r["code"])}">',
+        f'<img class="qr" alt="Mã QR liên kết của {e(r["name"])}" src="{_qr_uri(r["url"])}">',
+        "<div>",
+        f"<h3>{e(r['name'])}</h3>",
+        f"<p>Cấp: {e(LEVEL_VI.get(r['level'], r['level']))} · Mã: {e(r['code'])}</p>",
+        f"<p>Địa bàn: {e(r['district_name'] or NO_DISTRICT)}</p>",
+        f"<p>Người phụ trách: {e(r['chair'] or '—')}</p>",
+        f"<p>Điện thoại: {e(r['phone'] or '—')}</p>",
+        f'<p class="url">{e(r["url"])}</p>',
+        "</div></article>",
+    ]
+    return "\n".join(lines)
+
+
+async def links_html(request: web.Request) -> web.Response:
+    rt, rows, wanted = _rows(request)
+    state = rt.state
+    e = html.escape
+    try:
+        taken = datetime.fromtimestamp(now_ms() / 1000, ZoneInfo(state.info.timezone))
+    except Exception:  # an unknown zone name: print the server's local time
+        taken = datetime.fromtimestamp(now_ms() / 1000)
+    groups: list[tuple[str, list[dict[str, Any]]]] = []
+    for r in rows:
+        name = r["district_name"] or NO_DISTRICT
+        if not groups or groups[-1][0] != name:
+            groups.append((name, []))
+        groups[-1][1].append(r)
+    scope = f" — {e(state.district_name(wanted))}" if wanted else ""
+    parts = [
+        "<!doctype html>",
+        '<html lang="vi"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<meta name="robots" content="noindex"><meta name="referrer" content="no-referrer">',
+        f"<title>Liên kết điểm cầu — {e(state.info.name)}</title>",
+        f"<style>{SHEET_CSS}</style></head><body>",
+        "<header>",
+        f"<h1>{e(state.info.name)}</h1>",
+        f"<p>Danh sách liên kết điểm cầu{scope} · {len(rows)} điểm cầu · in lúc {taken:%H:%M %d/%m/%Y}</p>",
+        '<p class="note">Mỗi điểm cầu có một liên kết riêng: quét mã QR bằng điện thoại để mở trang điểm danh. '
+        "Không chia sẻ liên kết cho người ngoài điểm cầu.</p>",
+        "</header>",
+    ]
+    if not rows:
+        parts.append("<p>Không có điểm cầu nào.</p>")
+    for name, group in groups:
+        parts.append(f"<section><h2>{e(name)} ({len(group)})</h2><div class=\"grid\">")
+        parts.extend(_card(r) for r in group)
+        parts.append("</div></section>")
+    parts.append("</body></html>")
+    return web.Response(text="\n".join(parts), content_type="text/html", charset="utf-8",
+                        headers={"Cache-Control": "no-store"})
+
+
+async def service_worker(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(SERVICE_WORKER, headers={"Cache-Control": "no-cache",
+                                                     "Content-Type": "text/javascript; charset=utf-8"})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/events/{eid}/links.csv", links_csv)
+    app.router.add_get("/api/events/{eid}/links.html", links_html)
+    app.router.add_get("/checkin-sw.js", service_worker)

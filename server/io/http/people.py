@@ -1,0 +1,185 @@
+"""People of an event over REST: editing the event, key holders and their
+page, and the extras the console needs for organizer tokens (a login link
+with a QR code, the last use, the audit of the ``_org`` stream).
+
+docs/protocol.md#events, #key-holders, #authentication. Each handler:
+check the caller, decide in the core, commit, answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from server.core import keyholders as kh
+from server.core import launch as ln
+from server.core import org as orgs
+from server.core.audit import AuditLog
+from server.core.errors import Unauthorized
+from server.core.events import decide_delete_event, decide_edit_event, event_view
+from server.io.http import reports
+from server.io.http.auth import (
+    auth_failed,
+    bearer,
+    check_auth_rate,
+    event_of,
+    json_body,
+    json_response,
+    need,
+    store_of,
+)
+from server.io.http.links import public_base
+from server.io.http.pages import CONSOLE, _file, invalid_link_page
+from server.io.http.qr import keyholder_url, qr_svg
+from server.io.runtime import VIEWS, EventRuntime, effect, now_ms
+from server.io.store import new_token
+from server.io.ws.hub import CLOSE_POINT_DELETED
+
+routes = web.RouteTableDef()
+
+
+# -- the event --------------------------------------------------------------------------
+
+
+@routes.patch("/api/events/{eid}")
+async def edit_event(request: web.Request) -> web.Response:
+    actor = need(request, "admin")
+    rt = event_of(request)
+    facts = decide_edit_event(rt.state, await json_body(request), now_ms(), actor)
+    if facts:
+        await rt.commit(facts)
+    return json_response(event_view(rt.state.info))
+
+
+@routes.delete("/api/events/{eid}")
+async def delete_event(request: web.Request) -> web.Response:
+    actor = need(request, "admin")
+    rt = event_of(request)
+    await rt.commit(decide_delete_event(rt.state, now_ms(), actor))
+    return web.Response(status=204)
+
+
+@effect("event.deleted")
+def _event_deleted(rt: EventRuntime, seq: int, fact: Any) -> None:
+    # In every process, as it folds the fact: its screens are told the link
+    # is gone (4404, as for a deleted point), and its store lets the event go.
+    rt.room.close_all(CLOSE_POINT_DELETED, "event deleted")
+    if rt.on_deleted is not None:
+        rt.on_deleted(rt)
+
+
+@effect("event.edited")
+def _event_edited(rt: EventRuntime, seq: int, fact: Any) -> None:
+    # A new report deadline moves the automatic snapshot's timer (one per
+    # process, like every timer of the runtime; the fold keeps only the first
+    # automatic snapshot if several processes take one).
+    reports.schedule_deadline(rt)
+    rt.room.broadcast_consoles({"type": "event", "event": event_view(rt.state.info)})
+
+
+# -- organizer tokens: the audit of the _org stream -------------------------------------
+
+
+@routes.get("/api/tokens/audit")
+async def org_audit(request: web.Request) -> web.Response:
+    """Organizer tokens issued and revoked (the ``_org`` stream), newest first."""
+    need(request, "admin")
+    store = store_of(request)
+    entries = [(seq, fact) for seq, fact in await store.journal.read(orgs.ORG_STREAM)
+               if fact.type in ("org.token_issued", "org.token_revoked")]  # not every log-in
+    log = AuditLog().feed_all(entries)
+    return json_response(log.page(limit=200))
+
+
+# -- key holders (operators manage them) ----------------------------------------------------
+
+
+def _broadcast_holders(rt: EventRuntime) -> None:
+    rt.room.broadcast_consoles({"type": "keyholders", "keyholders": kh.keyholders_view(rt.state)})
+
+
+@effect("keyholder.added", "keyholder.revoked")
+def _holders_changed(rt: EventRuntime, seq: int, fact: Any) -> None:
+    _broadcast_holders(rt)
+
+
+@routes.get("/api/events/{eid}/keyholders")
+async def list_keyholders(request: web.Request) -> web.Response:
+    need(request, "viewer")
+    return json_response(kh.keyholders_view(event_of(request).state))
+
+
+@routes.post("/api/events/{eid}/keyholders")
+async def add_keyholder(request: web.Request) -> web.Response:
+    actor = need(request, "operator")
+    rt = event_of(request)
+    token = new_token()
+    fact = kh.decide_add(rt.state, await json_body(request), token, now_ms(), actor)
+    await rt.commit([fact])
+    url = keyholder_url(public_base(request), token)
+    holder = rt.state.ext["keyholders"].by_id[fact.keyholder_id]
+    return json_response({**kh.keyholder_view(holder), "token": token, "url": url, "qr_svg": qr_svg(url)}, 201)
+
+
+@routes.delete("/api/events/{eid}/keyholders/{kid}")
+async def revoke_keyholder(request: web.Request) -> web.Response:
+    actor = need(request, "operator")
+    rt = event_of(request)
+    await rt.commit([kh.decide_revoke(rt.state, request.match_info["kid"], now_ms(), actor)])
+    return web.Response(status=204)
+
+
+# -- a key holder's own page and calls (their token, nothing else) ----------------------------
+
+
+def keyholder_of(store: Any, token: str) -> tuple[EventRuntime, kh.KeyHolder] | None:
+    if not token:
+        return None
+    for rt in store.events.values():
+        holder = kh.find_by_token(rt.state, token)
+        if holder is not None:
+            return rt, holder
+    return None
+
+
+def _holder(request: web.Request) -> tuple[EventRuntime, kh.KeyHolder]:
+    check_auth_rate(request)  # wrong tokens count against the address, as on organizer routes
+    found = keyholder_of(store_of(request), bearer(request))
+    if found is None:
+        auth_failed(request)
+        raise Unauthorized("unknown or revoked key holder link", code="unauthorized")
+    return found
+
+
+@routes.get("/api/keyholder")
+async def keyholder_me(request: web.Request) -> web.Response:
+    rt, holder = _holder(request)
+    info = rt.state.info
+    return json_response({"id": holder.id, "name": holder.name,
+                          "event": {"id": rt.id, "name": info.name, "starts_at": info.starts_at,
+                                    "timezone": info.timezone},
+                          "launch": VIEWS["launch"](rt)})
+
+
+@routes.post("/api/keyholder/press")
+async def keyholder_press(request: web.Request) -> web.Response:
+    """The holder's own key: the key is their name (the body is ignored)."""
+    rt, holder = _holder(request)
+    decision = ln.decide_press(rt.state, {"key": holder.name}, now_ms(), holder.name)
+    if decision.facts:
+        await rt.commit(decision.facts)
+    return json_response(VIEWS["launch"](rt))
+
+
+async def keyholder_page(request: web.Request) -> web.StreamResponse:
+    if keyholder_of(store_of(request), request.match_info["token"]) is None:
+        return invalid_link_page()
+    return _file(CONSOLE / "keyholder.html")
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_routes(routes)
+    app.router.add_get("/k/{token}", keyholder_page)
+
+

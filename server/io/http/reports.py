@@ -1,0 +1,237 @@
+"""Reports for people, report snapshots, the audit log and the check-in timeline.
+
+Routes (docs/protocol.md#report, #report-snapshots, #audit, #timeline):
+
+- ``GET /api/events/{eid}/report.xlsx`` and ``report.html`` (viewer): the live
+  report rendered (``report.json`` and ``.csv`` stay in rest.py).
+- ``GET|POST /api/events/{eid}/report/snapshots`` (viewer | operator): the
+  kept reports; ``POST`` takes one now (optional ``{"label"}``).
+- ``GET /api/events/{eid}/report/snapshots/{n}.{json|csv|xlsx|html}`` (viewer).
+- ``GET /api/events/{eid}/audit?after_seq=&before_seq=&limit=`` (viewer).
+- ``GET /api/events/{eid}/timeline?bucket_s=60[&from_ms=]`` (viewer).
+
+The deadline snapshot: when an event's runtime starts, a timer is set for its
+``report_deadline``; when it fires, the report is taken and journaled as an
+automatic snapshot labelled "báo cáo lúc 07:30". A process that starts after
+the deadline with no automatic snapshot takes none: a report taken late
+would carry the label of a moment it does not describe. An operator takes
+one on demand instead (``POST``), labelled with its real time.
+
+Audit and timeline read the journal, not the state (the state keeps no
+history). Each event has a ``JournalIndex`` fed incrementally: a request
+reads only the facts appended since the previous one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from server.core import report_render as rr
+from server.core.audit import AuditLog, limit_param, seq_param
+from server.core.errors import BadRequest
+from server.core.events import instant_ms
+from server.core.report import build_report, render_csv
+from server.core.timeline import Timeline, bucket_seconds, timeline_view
+from server.io.http.auth import event_of, json_body, json_response, need
+from server.io.http.rest import local_time
+from server.io.runtime import START_HOOKS, EventRuntime, effect, now_ms
+
+log = structlog.get_logger("launchday.reports")
+routes = web.RouteTableDef()
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DEADLINE_TIMER = "report_deadline"
+_TASKS: set[asyncio.Task[Any]] = set()
+
+
+
+
+async def render(report: dict[str, Any], fmt: str, filename: str, label: str | None = None) -> web.Response:
+    """The report in one of the four formats. Rendering is pure work on a
+    dict, done on a thread so a big workbook never stalls the event loop."""
+    if fmt == "json":
+        return json_response(report)
+    if fmt == "csv":
+        when = local_time(report["taken_ms"], rr._tz(report))
+        return web.Response(body=("\ufeff" + render_csv(report, when)).encode(), headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{filename}.csv"'})
+    if fmt == "xlsx":
+        from server.core.report_xlsx import (
+            render_xlsx,  # openpyxl loads on first use (start-up time)
+        )
+
+        body = await asyncio.to_thread(render_xlsx, report, label)
+        return web.Response(body=body, headers={
+            "Content-Type": XLSX, "Content-Disposition": f'attachment; filename="{filename}.xlsx"'})
+    text = await asyncio.to_thread(rr.render_html, report, label)
+    return web.Response(text=text, content_type="text/html", charset="utf-8",
+                        headers={"Content-Disposition": f'inline; filename="{filename}.html"'})
+
+
+@routes.get(r"/api/events/{eid}/report.{fmt:xlsx|html}")
+async def report_file(request: web.Request) -> web.Response:
+    need(request, "viewer")
+    rt = event_of(request)
+    return await render(build_report(rt.state, now_ms()), request.match_info["fmt"], f"bao-cao-{rt.id}")
+
+
+# -- snapshots -------------------------------------------------------------------
+
+
+@routes.get("/api/events/{eid}/report/snapshots")
+async def list_snapshots(request: web.Request) -> web.Response:
+    need(request, "viewer")
+    return json_response(rr.snapshot_list(event_of(request).state))
+
+
+@routes.post("/api/events/{eid}/report/snapshots")
+async def take_snapshot(request: web.Request) -> web.Response:
+    actor = need(request, "operator")
+    rt = event_of(request)
+    body = await json_body(request) if request.can_read_body else {}
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object", code="validation_error")
+    now = now_ms()
+    fact = rr.decide_snapshot(rt.state, build_report(rt.state, now), body.get("label"), now, actor)
+    await rt.commit([fact])
+    snaps = rr.snapshots_of(rt.state)
+    n = next(i for i in range(len(snaps), 0, -1) if snaps[i - 1].taken_ms == fact.taken_ms)
+    return json_response(rr.snapshot_view(n, snaps[n - 1]), 201)
+
+
+@routes.get(r"/api/events/{eid}/report/snapshots/{n:\d+}.{fmt:json|csv|xlsx|html}")
+async def get_snapshot(request: web.Request) -> web.Response:
+    need(request, "viewer")
+    rt = event_of(request)
+    n = int(request.match_info["n"])
+    snap = rr.get_snapshot(rt.state, n)
+    fmt = request.match_info["fmt"]
+    report = snap.report
+    if fmt == "json":
+        report = {**report, "snapshot": {"n": n, "label": snap.label, "automatic": snap.automatic,
+                                         "actor": snap.actor}}
+    return await render(report, fmt, f"bao-cao-{rt.id}-{n}", snap.label)
+
+
+@effect("report.snapshot_taken")
+def _snapshot_taken(rt: EventRuntime, seq: int, fact: Any) -> None:
+    snaps = rr.snapshots_of(rt.state)
+    if snaps and snaps[-1].taken_ms == fact.taken_ms and snaps[-1].label == fact.label:
+        rt.room.broadcast_consoles({"type": "report.snapshot", "snapshot": rr.snapshot_view(len(snaps), snaps[-1])})
+
+
+# -- the deadline timer ---------------------------------------------------------------
+
+
+DEADLINE_LEASE_MS = 60_000
+
+
+def schedule_deadline(rt: EventRuntime) -> None:
+    """Set the timer for the event's report deadline (see the module docstring)."""
+    old = rt.timers.pop(DEADLINE_TIMER, None)
+    if old is not None:
+        old.cancel()
+    if rr.has_automatic(rt.state):
+        return
+    delay = (instant_ms(rt.state.info.report_deadline) - now_ms()) / 1000.0
+    if delay < 0:
+        return  # restarted after the deadline: no late "07:30" report (documented above)
+    rt.timers[DEADLINE_TIMER] = asyncio.get_running_loop().call_later(delay + 0.001, _deadline_reached, rt)
+
+
+def _deadline_reached(rt: EventRuntime) -> None:
+    rt.timers.pop(DEADLINE_TIMER, None)
+    task = asyncio.get_running_loop().create_task(take_deadline_snapshot(rt))
+    _TASKS.add(task)
+    task.add_done_callback(_TASKS.discard)
+
+
+async def take_deadline_snapshot(rt: EventRuntime) -> None:
+    if rr.has_automatic(rt.state):
+        return
+    try:
+        # Every process of a cluster has this timer; one of them takes the
+        # report (the lease), and the fold keeps only the first automatic
+        # snapshot should a lease expire mid-way (docs/architecture.md).
+        if not await rt.journal.try_lease(rt.id, "deadline-report", DEADLINE_LEASE_MS):
+            return
+        now = now_ms()
+        info = rt.state.info
+        fact = rr.decide_snapshot(rt.state, build_report(rt.state, now),
+                                  rr.deadline_label(info.report_deadline, info.timezone), now, None, automatic=True)
+        await rt.commit([fact])
+        rt.log.info("report_snapshot_taken", label=fact.label, automatic=True)
+    except Exception:  # the ceremony goes on; the operator can take one by hand
+        rt.log.exception("report_snapshot_failed")
+
+
+START_HOOKS.append(schedule_deadline)
+
+
+# -- audit and timeline ------------------------------------------------------------------
+
+
+class JournalIndex:
+    """What audit and timeline need from one event's journal, fed incrementally."""
+
+    def __init__(self) -> None:
+        self.seq = 0
+        self.audit = AuditLog()
+        self.timeline = Timeline()
+        self.lock = asyncio.Lock()
+
+    async def refresh(self, rt: EventRuntime) -> JournalIndex:
+        async with self.lock:
+            entries = await rt.journal.read(rt.id, self.seq)
+            for seq, fact in entries:
+                self.audit.feed(seq, fact)
+                self.timeline.feed(seq, fact)
+                self.seq = seq
+        return self
+
+
+_INDEXES: weakref.WeakKeyDictionary[EventRuntime, JournalIndex] = weakref.WeakKeyDictionary()
+
+
+async def index_of(rt: EventRuntime) -> JournalIndex:
+    index = _INDEXES.get(rt)
+    if index is None:
+        index = _INDEXES[rt] = JournalIndex()
+    return await index.refresh(rt)
+
+
+@routes.get("/api/events/{eid}/audit")
+async def audit(request: web.Request) -> web.Response:
+    need(request, "viewer")
+    rt = event_of(request)
+    q = request.query
+    after = seq_param(q.get("after_seq")) or 0
+    before = seq_param(q.get("before_seq"))
+    index = await index_of(rt)
+    return json_response(index.audit.page(after, before, limit_param(q.get("limit"))))
+
+
+@routes.get("/api/events/{eid}/timeline")
+async def timeline(request: web.Request) -> web.Response:
+    need(request, "viewer")
+    rt = event_of(request)
+    bucket_s = bucket_seconds(request.query.get("bucket_s"))
+    raw_from = request.query.get("from_ms")
+    try:
+        from_ms = float(raw_from) if raw_from else None
+    except ValueError:
+        raise BadRequest("from_ms must be a number of ms", code="validation_error") from None
+    index = await index_of(rt)
+    totals = rt.state.live.totals.all
+    return json_response({**timeline_view(index.timeline, bucket_s, now_ms(), from_ms),
+                  "points": totals.points, "expected": totals.expected})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_routes(routes)

@@ -1,0 +1,1 @@
+"""WebSocket shells: the point and console sockets, frames, fan-out, firing reports."""

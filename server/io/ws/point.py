@@ -1,0 +1,176 @@
+"""/ws/point: a site lead's device (docs/protocol.md#ws-point).
+
+A handler is short: parse → decide → commit → ack. ``time.ping`` is answered
+before anything else and stamps ``t1`` the moment the frame is handed to us
+(no await in between), ``t2`` just before the write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from aiohttp import WSMsgType, web
+
+from server.core import points as pts
+from server.core.errors import BadRequest, Conflict, LaunchdayError, TooMany, Unauthorized
+from server.io import metrics
+from server.io.http.auth import store_of
+from server.io.limits import MAX_POINT_SOCKETS, Guard, guard_of, point_sockets
+from server.io.runtime import VIEWS, EventRuntime, now_ms
+from server.io.ws import frames
+from server.io.ws.hub import Conn, dumps_bytes, text_frame
+
+log = structlog.get_logger("launchday.ws")
+
+MAX_FRAME = 64 * 1024
+_FRAMES_IN = metrics.FRAMES_IN.labels("point")  # resolved once: this runs for every frame
+POINT_SNDBUF = 256 * 1024
+HEARTBEAT_S = 20.0  # a dead phone (no pong) is closed and shown offline within ~30 s
+
+Decider = Callable[[Any, str, Any, float], pts.Decision]
+DECIDERS: dict[str, Decider] = {
+    "checkin": lambda s, code, fr, now: pts.decide_checkin(s, code, fr.id, fr.attendees, now),
+    "attendees": lambda s, code, fr, now: pts.decide_attendees(s, code, fr.id, fr.count, now),
+    "incident": lambda s, code, fr, now: pts.decide_incident(s, code, fr.id, fr.kind, fr.note, now),
+    "incident.resolve": lambda s, code, fr, now: pts.decide_point_resolve(s, code, fr.id, fr.incident, now),
+}
+
+# How a kind's facts are committed, where not by ``rt.commit`` (firing reports
+# go through a batcher: server/io/ws/firing.py). Returns once they are durable and folded.
+# Filled when server/io/ws/firing.py is imported, which app.py always does; a
+# process without it would commit each report on its own: slower, folded alike.
+COMMITTERS: dict[str, Callable[[EventRuntime, list[Any]], Awaitable[Any]]] = {}
+
+
+def welcome(rt: EventRuntime, code: str) -> dict[str, Any]:
+    state = rt.state
+    point = state.points[code]
+    incidents = [pts.incident_view(state, i) for i in state.incidents.values() if i.point == code and i.open]
+    frame: dict[str, Any] = {
+        "type": "welcome",
+        "server_ms": now_ms(),
+        "seq": state.seq,
+        "point": {
+            "code": point.code, "name": point.name, "level": point.level, "parent": point.parent,
+            "expected": point.expected,
+            "district": state.live.district_of.get(code),
+            "district_name": state.district_name(d) if (d := state.live.district_of.get(code)) else None,
+            "chair": point.chair,
+        },
+        "event": {"id": rt.id, "name": state.info.name, "starts_at": state.info.starts_at,
+                  "timezone": state.info.timezone},
+        "status": {"checked_in": point.checked_in, "attendees": point.attendees, "incidents": incidents},
+    }
+    for name, view in VIEWS.items():
+        frame[name] = view(rt)
+    frame.setdefault("agenda", {})
+    frame.setdefault("launch", {})
+    return frame
+
+
+async def handle(request: web.Request) -> web.StreamResponse:
+    token = request.query.get("token", "")
+    found = await store_of(request).find_point(token)
+    if found is None:
+        raise Unauthorized("unknown or rotated point token", code="invalid_token")
+    rt, code = found
+    if point_sockets(rt, code) >= MAX_POINT_SOCKETS:
+        # Refused before the upgrade, so a leaked link cannot pile up sockets;
+        # the console shows the point as "too many connections".
+        pts.refuse_connection(rt.state, code)
+        rt.presence_changed(code)  # every process's console shows it
+        raise TooMany(f"this point already has {MAX_POINT_SOCKETS} connections", code="too_many_connections")
+    ws = web.WebSocketResponse(max_msg_size=MAX_FRAME, compress=False, heartbeat=HEARTBEAT_S)
+    await ws.prepare(request)
+    _bound_kernel_buffer(request)
+    guard = guard_of(request)
+    conn = Conn(ws, request, "point", code)
+    rt.room.add(conn)
+    pts.connect(rt.state, code, now_ms())
+    rt.presence_changed(code)
+    clog = rt.log.bind(point=code, conn=conn.id)
+    clog.debug("point_connected")
+    try:
+        conn.send(welcome(rt, code))
+        async for msg in ws:
+            if msg.type == WSMsgType.TEXT:
+                t1 = now_ms()
+                _FRAMES_IN.inc()
+                if rt.state.live.by_token.get(token) != code:
+                    break  # rotated or deleted while this frame was in flight
+                await on_frame(rt, conn, code, msg.data, t1, guard)
+            elif msg.type == WSMsgType.BINARY:
+                conn.send(BadRequest("frames are JSON text", code="binary_frame").to_frame(None))
+    except Exception:  # one connection's failure never touches the others
+        clog.exception("point_socket_failed")
+    finally:
+        rt.room.remove(conn)
+        pts.disconnect(rt.state, code, now_ms())
+        rt.presence_changed(code)
+        clog.debug("point_disconnected", close_code=ws.close_code)
+    return ws
+
+
+def _bound_kernel_buffer(request: web.Request) -> None:
+    """Cap the kernel's send buffer for a point socket. Linux grows it up to
+    tcp_wmem's maximum (4 MiB here) for a socket that does not read, where
+    the hub's 1 MiB check (hub.SLOW_LIMIT, on the transport's own buffer)
+    cannot see it: measured, 100 frozen phones then held 150 MB of kernel
+    memory and the other points' launch frame came 5x later. A point gets
+    kilobytes a minute; 256 KiB is ample (docs/protocol.md#limits)."""
+    sock = request.transport.get_extra_info("socket") if request.transport else None
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, POINT_SNDBUF)
+
+
+def pong(conn: Conn, t0: float, t1: float) -> None:
+    """Answer ``time.ping``: ``t1`` was stamped on reading, ``t2`` is stamped
+    here, just before the write (docs/protocol.md#clock-sync)."""
+    conn.send_frame(text_frame(dumps_bytes({"type": "time.pong", "t0": t0, "t1": t1, "t2": now_ms()})))
+
+
+async def on_frame(rt: EventRuntime, conn: Conn, code: str, text: str, t1: float, guard: Guard) -> None:
+    try:
+        frame = frames.parse_client_frame(text)
+    except BadRequest as err:
+        metrics.ERRORS.labels(err.code).inc()
+        conn.send(err.to_frame(frames.frame_id(text)))
+        return
+    kind = frame.type
+    if kind == "time.ping":
+        pong(conn, frame.t0, t1)
+        return
+    if kind == "time.sync":
+        try:
+            pts.clock_synced(rt.state, code, frame.offset_ms, frame.rtt_ms, t1)
+        except BadRequest as err:
+            conn.send(err.to_frame(None))
+            return
+        rt.presence_changed(code)
+        return
+    try:
+        # One bucket per point, shared by its sockets (per process: see limits.py).
+        wait = guard.mutations.take(f"{rt.id}/{code}", t1)
+        if wait > 0:
+            raise TooMany("too many changes from this point; send again later", code="rate_limited",
+                          retry_after_ms=wait)
+        decision = DECIDERS[kind](rt.state, code, frame, t1)
+        if decision.facts:
+            commit = COMMITTERS.get(kind)
+            await (rt.commit(decision.facts) if commit is None else commit(rt, decision.facts))
+            point = rt.state.points.get(code)
+            if point is None or frame.id not in point.applied:
+                # Decided on a state that changed before the fold (another
+                # socket of this point raced us): nothing was applied.
+                raise Conflict("the point changed meanwhile; send again", code="conflict")
+            if kind == "checkin":
+                metrics.CHECKINS.inc()
+        conn.send({"type": "ack", "id": frame.id, **decision.ack})
+    except LaunchdayError as err:
+        metrics.ERRORS.labels(err.code).inc()
+        conn.send(err.to_frame(frame.id))
