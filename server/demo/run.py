@@ -19,8 +19,9 @@ from aiohttp import web
 from server.core.agenda import decide_set_agenda
 from server.core.importing import decide_import
 from server.demo import data as demo_data
+from server.io.clock import now_ms
+from server.io.effects import agenda_view, launch_view
 from server.io.http.auth import STORE_KEY
-from server.io.runtime import VIEWS, now_ms
 from server.io.store import new_token
 
 DEMO_NAME = 'Lễ phát động phong trào "Bình dân học vụ số" tỉnh Thanh Hóa (demo)'
@@ -71,7 +72,7 @@ async def setup_demo(app: web.Application, seed: int, host: str, port: int,
         sim = Simulation(f"http://{listen}:{port}", store.admin_token, rt.id,
                          [{"code": p.code, "token": p.token, "level": p.level, "expected": p.expected}
                           for p in points],
-                         VIEWS["agenda"](rt)["items"], speed=simulate, seed=seed,
+                         agenda_view(rt)["items"], speed=simulate, seed=seed,
                          say=lambda line: print(line, flush=True))
         app[SIM_KEY] = sim
         sim.start()
@@ -89,7 +90,7 @@ async def stop_demo(app: web.Application) -> None:
 def _untouched(rt: Any) -> bool:
     """Nothing has happened on this event yet: no check-in, agenda and launch untouched."""
     return bool(rt.state.live.totals.to_dict(0.0, str)["checked_in"] == 0
-            and VIEWS["agenda"](rt)["state"] == "not_started" and VIEWS["launch"](rt)["state"] == "idle")
+            and agenda_view(rt)["state"] == "not_started" and launch_view(rt)["state"] == "idle")
 
 
 async def _seed_agenda(rt: Any) -> None:

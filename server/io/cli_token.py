@@ -45,8 +45,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace) -> int:
+    from server.io.clock import now_ms
     from server.io.journal.sqlite import JournalBusy, SqliteJournal
-    from server.io.runtime import now_ms
     from server.io.store import new_token
 
     journal = SqliteJournal(Path(args.data) / "journal.sqlite3")

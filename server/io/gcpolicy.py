@@ -71,7 +71,7 @@ from prometheus_client import Counter, Gauge, Histogram
 
 from server.core import launch as ln
 from server.io import metrics
-from server.io.runtime import now_ms
+from server.io.clock import now_ms
 
 if TYPE_CHECKING:
     from server.io.store import Store

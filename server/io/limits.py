@@ -24,6 +24,8 @@ POINT_BURST = 20  # an outbox flushing after a reconnect
 AUTH_FAIL_PER_S = 1 / 6  # failed organizer logins an address gets back: 10 a minute...
 AUTH_FAIL_BURST = 10  # ...after 10 in a row
 MAX_JSON_BODY = 64 * 1024
+MAX_FRAME = 64 * 1024  # the largest WebSocket frame any socket takes
+HEARTBEAT_S = 20.0  # a dead phone (no pong) is closed and shown offline within ~30 s
 MAX_IMPORT_BODY = 5_000_000  # 5 MB: a sheet of tens of thousands of points is well under 1 MB
 
 

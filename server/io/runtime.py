@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import heapq
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -23,8 +22,10 @@ import structlog
 from server.core import fold as st
 from server.core.errors import Unavailable
 from server.core.points import incident_view, point_view
+from server.io.clock import now_ms
 from server.io.journal import Entry, Journal, JournalRewound
-from server.io.ws.hub import CLOSE_POINT_DELETED, CLOSE_SERVICE_RESTART, CLOSE_TOKEN_REVOKED, Room
+from server.io.wiring import WIRING, Wiring
+from server.io.ws.hub import CLOSE_SERVICE_RESTART, Room
 
 log = structlog.get_logger("launchday.runtime")
 
@@ -32,29 +33,11 @@ DELTA_INTERVAL_S = 0.2  # at most 5 console frames a second (docs/protocol.md#co
 SNAPSHOT_EVERY = 10_000  # facts between snapshots: bounds replay work at restart
 
 
-def now_ms() -> float:
-    """The server clock, in ms since the epoch (docs/protocol.md#time)."""
-    return time.time_ns() / 1e6
-
-
-EffectHook = Callable[["EventRuntime", int, Any], None]
-_EFFECTS: dict[str, EffectHook] = {}
-
-
-def effect(*fact_types: str) -> Callable[[EffectHook], EffectHook]:
-    """Register what happens on the sockets when a fact of these types is applied."""
-
-    def register(fn: EffectHook) -> EffectHook:
-        for t in fact_types:
-            _EFFECTS[t] = fn
-        return fn
-
-    return register
-
-
 class EventRuntime:
-    def __init__(self, journal: Journal, state: st.EventState, snapshot_seq: int = 0) -> None:
+    def __init__(self, journal: Journal, state: st.EventState, snapshot_seq: int = 0,
+                 wiring: Wiring = WIRING) -> None:
         self.journal = journal
+        self.wiring = wiring  # the tables of server/io/wiring.py (a test may pass others)
         self.state = state
         self.id = state.info.id
         self.room = Room()
@@ -89,8 +72,9 @@ class EventRuntime:
 
     def start(self) -> None:
         self._tail_task = asyncio.create_task(self._tail(), name=f"tail-{self.id}")
-        for hook in START_HOOKS:
-            hook(self)
+        for hook in self.wiring.start_hooks.values():
+            if hook is not None:
+                hook(self)
 
     async def stop(self) -> None:
         for timer in self.timers.values():
@@ -168,8 +152,7 @@ class EventRuntime:
             except Exception:  # a bug in one fold: every process of this version fails alike
                 self.log.exception("apply_failed", seq=seq, fact_type=fact.type)
                 self.state.seq = seq
-            hook = _EFFECTS.get(fact.type)
-            if hook is not None:
+            for hook in self.wiring.effects.get(fact.type, ()):
                 try:
                     hook(self, seq, fact)
                 except Exception:  # an effect is this process's sockets only
@@ -248,7 +231,7 @@ class EventRuntime:
         }
         if self.removed_points:
             frame["removed"] = sorted(self.removed_points)
-        for name, extra in DELTA_EXTRAS.items():
+        for name, extra in self.wiring.delta_extras.items():
             frame[name] = extra(self)
         self.dirty_points = set()
         self.dirty_incidents = set()
@@ -256,49 +239,3 @@ class EventRuntime:
         self.dirty_other = False
         return frame
 
-
-# Other modules add fields: to every delta (launch telemetry), and to the
-# welcome and snapshot frames (agenda, launch). These, like the ``@effect``
-# hooks, are filled when server/io/http/ceremony.py and reports.py are imported,
-# which server/io/app.py always does: every serving process has all of them.
-# They shape what this process sends to its own sockets only; what is folded
-# (and so what every process agrees on) is the explicit table in
-# server/core/fold.py.
-DELTA_EXTRAS: dict[str, Callable[[EventRuntime], Any]] = {}
-VIEWS: dict[str, Callable[[EventRuntime], Any]] = {}
-# Called when a runtime starts (after a restart: re-arm timers from the state).
-START_HOOKS: list[Callable[[EventRuntime], None]] = []
-
-
-@effect("point.upserted", "point.checked_in", "point.attendees")
-def _point_changed(rt: EventRuntime, seq: int, fact: Any) -> None:
-    rt.touch(fact.code)
-
-
-@effect("point.deleted")
-def _point_deleted(rt: EventRuntime, seq: int, fact: Any) -> None:
-    rt.dirty_points.discard(fact.code)
-    rt.removed_points.add(fact.code)
-    rt.touch()
-    rt.room.close_point(fact.code, CLOSE_POINT_DELETED, "point deleted")
-
-
-@effect("point.token_rotated")
-def _token_rotated(rt: EventRuntime, seq: int, fact: Any) -> None:
-    rt.room.close_point(fact.code, CLOSE_TOKEN_REVOKED, "token rotated")
-
-
-@effect("incident.opened", "incident.resolved")
-def _incident_changed(rt: EventRuntime, seq: int, fact: Any) -> None:
-    rt.dirty_incidents.add(fact.incident)
-    rt.touch(fact.code)
-
-
-@effect("notice.sent")
-def _notice(rt: EventRuntime, seq: int, fact: Any) -> None:
-    frame = {"type": "notice", "text": fact.text, "at_ms": fact.at_ms}
-    only = None
-    if fact.district:
-        only = {c for c, d in rt.state.live.district_of.items() if d == fact.district}
-    rt.room.broadcast_points(frame, only)
-    rt.room.broadcast_consoles({**frame, "district": fact.district})

@@ -25,9 +25,10 @@ from server.core.errors import LaunchdayError, NotFound
 from server.core.events import decide_create_event
 from server.core.facts import EventCreated
 from server.io import gcpolicy
+from server.io.clock import now_ms
 from server.io.journal import Journal
 from server.io.presence import LocalPresence
-from server.io.runtime import EventRuntime, now_ms
+from server.io.runtime import EventRuntime
 
 log = structlog.get_logger("launchday.store")
 

@@ -10,9 +10,9 @@ from typing import Any
 from playwright.async_api import Page
 
 from server.core.limits import Buckets
+from server.io.clock import now_ms
 from server.io.http.auth import STORE_KEY
 from server.io.limits import GUARD_KEY
-from server.io.runtime import now_ms
 from server.io.ws.hub import CLOSE_GOING_AWAY
 from tests.utils import Api, timeout, tree_csv, wait_until
 

@@ -18,7 +18,7 @@ import pytest
 from websockets.asyncio.client import connect as ws_connect
 
 from checkin.client import PointClient
-from server.io.ws.point import HEARTBEAT_S
+from server.io.limits import HEARTBEAT_S
 from tests.services import LaunchdayProcess, Nginx, RedisServer
 from tests.utils import ROOT, Api, timeout, tree_csv, wait_until
 

@@ -37,8 +37,8 @@ from aiohttp import web
 from server.core import labels
 from server.core.errors import BadRequest, NotFound
 from server.core.text import fold
+from server.io.clock import now_ms
 from server.io.http.auth import need, store_of
-from server.io.runtime import now_ms
 
 SERVICE_WORKER = Path(__file__).resolve().parents[3] / "checkin" / "web" / "sw.js"
 

@@ -14,11 +14,11 @@ from aiohttp import WSMsgType, web
 
 from server.core.errors import BadRequest, NotFound
 from server.core.labels import labels_js as make_labels_js
+from server.io.clock import now_ms
 from server.io.http.auth import store_of
-from server.io.runtime import VIEWS, now_ms
+from server.io.limits import HEARTBEAT_S, MAX_FRAME
 from server.io.ws import frames
-from server.io.ws.hub import Conn
-from server.io.ws.point import HEARTBEAT_S, MAX_FRAME, pong
+from server.io.ws.hub import Conn, pong
 
 ROOT = Path(__file__).resolve().parents[3]
 CONSOLE = ROOT / "console" / "web"
@@ -82,7 +82,7 @@ async def ws_display(request: web.Request) -> web.StreamResponse:
              "event": {"id": rt.id, "name": rt.state.info.name, "starts_at": rt.state.info.starts_at,
                        "timezone": rt.state.info.timezone}}
     for name in ("agenda", "launch"):
-        hello[name] = VIEWS[name](rt) if name in VIEWS else {}
+        hello[name] = rt.wiring.views[name](rt) if name in rt.wiring.views else {}
     conn.send(hello)
     rt.room.add(conn)
     try:

@@ -18,7 +18,8 @@ from server.core import org as orgs
 from server.core.audit import AuditLog
 from server.core.errors import Unauthorized
 from server.core.events import decide_delete_event, decide_edit_event, event_view
-from server.io.http import reports
+from server.io.clock import now_ms
+from server.io.effects import launch_view
 from server.io.http.auth import (
     auth_failed,
     bearer,
@@ -32,9 +33,8 @@ from server.io.http.auth import (
 from server.io.http.links import public_base
 from server.io.http.pages import CONSOLE, _file, invalid_link_page
 from server.io.http.qr import keyholder_url, qr_svg
-from server.io.runtime import VIEWS, EventRuntime, effect, now_ms
+from server.io.runtime import EventRuntime
 from server.io.store import new_token
-from server.io.ws.hub import CLOSE_POINT_DELETED
 
 routes = web.RouteTableDef()
 
@@ -60,24 +60,6 @@ async def delete_event(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-@effect("event.deleted")
-def _event_deleted(rt: EventRuntime, seq: int, fact: Any) -> None:
-    # In every process, as it folds the fact: its screens are told the link
-    # is gone (4404, as for a deleted point), and its store lets the event go.
-    rt.room.close_all(CLOSE_POINT_DELETED, "event deleted")
-    if rt.on_deleted is not None:
-        rt.on_deleted(rt)
-
-
-@effect("event.edited")
-def _event_edited(rt: EventRuntime, seq: int, fact: Any) -> None:
-    # A new report deadline moves the automatic snapshot's timer (one per
-    # process, like every timer of the runtime; the fold keeps only the first
-    # automatic snapshot if several processes take one).
-    reports.schedule_deadline(rt)
-    rt.room.broadcast_consoles({"type": "event", "event": event_view(rt.state.info)})
-
-
 # -- organizer tokens: the audit of the _org stream -------------------------------------
 
 
@@ -93,15 +75,6 @@ async def org_audit(request: web.Request) -> web.Response:
 
 
 # -- key holders (operators manage them) ----------------------------------------------------
-
-
-def _broadcast_holders(rt: EventRuntime) -> None:
-    rt.room.broadcast_consoles({"type": "keyholders", "keyholders": kh.keyholders_view(rt.state)})
-
-
-@effect("keyholder.added", "keyholder.revoked")
-def _holders_changed(rt: EventRuntime, seq: int, fact: Any) -> None:
-    _broadcast_holders(rt)
 
 
 @routes.get("/api/events/{eid}/keyholders")
@@ -159,7 +132,7 @@ async def keyholder_me(request: web.Request) -> web.Response:
     return json_response({"id": holder.id, "name": holder.name,
                           "event": {"id": rt.id, "name": info.name, "starts_at": info.starts_at,
                                     "timezone": info.timezone},
-                          "launch": VIEWS["launch"](rt)})
+                          "launch": launch_view(rt)})
 
 
 @routes.post("/api/keyholder/press")
@@ -169,7 +142,7 @@ async def keyholder_press(request: web.Request) -> web.Response:
     decision = ln.decide_press(rt.state, {"key": holder.name}, now_ms(), holder.name)
     if decision.facts:
         await rt.commit(decision.facts)
-    return json_response(VIEWS["launch"](rt))
+    return json_response(launch_view(rt))
 
 
 async def keyholder_page(request: web.Request) -> web.StreamResponse:

@@ -34,19 +34,16 @@ from aiohttp import web
 from server.core import report_render as rr
 from server.core.audit import AuditLog, limit_param, seq_param
 from server.core.errors import BadRequest
-from server.core.events import instant_ms
 from server.core.report import build_report, render_csv
 from server.core.timeline import Timeline, bucket_seconds, timeline_view
+from server.io.clock import local_time, now_ms
 from server.io.http.auth import event_of, json_body, json_response, need
-from server.io.http.rest import local_time
-from server.io.runtime import START_HOOKS, EventRuntime, effect, now_ms
+from server.io.runtime import EventRuntime
 
 log = structlog.get_logger("launchday.reports")
 routes = web.RouteTableDef()
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DEADLINE_TIMER = "report_deadline"
-_TASKS: set[asyncio.Task[Any]] = set()
 
 
 
@@ -119,59 +116,6 @@ async def get_snapshot(request: web.Request) -> web.Response:
     return await render(report, fmt, f"bao-cao-{rt.id}-{n}", snap.label)
 
 
-@effect("report.snapshot_taken")
-def _snapshot_taken(rt: EventRuntime, seq: int, fact: Any) -> None:
-    snaps = rr.snapshots_of(rt.state)
-    if snaps and snaps[-1].taken_ms == fact.taken_ms and snaps[-1].label == fact.label:
-        rt.room.broadcast_consoles({"type": "report.snapshot", "snapshot": rr.snapshot_view(len(snaps), snaps[-1])})
-
-
-# -- the deadline timer ---------------------------------------------------------------
-
-
-DEADLINE_LEASE_MS = 60_000
-
-
-def schedule_deadline(rt: EventRuntime) -> None:
-    """Set the timer for the event's report deadline (see the module docstring)."""
-    old = rt.timers.pop(DEADLINE_TIMER, None)
-    if old is not None:
-        old.cancel()
-    if rr.has_automatic(rt.state):
-        return
-    delay = (instant_ms(rt.state.info.report_deadline) - now_ms()) / 1000.0
-    if delay < 0:
-        return  # restarted after the deadline: no late "07:30" report (documented above)
-    rt.timers[DEADLINE_TIMER] = asyncio.get_running_loop().call_later(delay + 0.001, _deadline_reached, rt)
-
-
-def _deadline_reached(rt: EventRuntime) -> None:
-    rt.timers.pop(DEADLINE_TIMER, None)
-    task = asyncio.get_running_loop().create_task(take_deadline_snapshot(rt))
-    _TASKS.add(task)
-    task.add_done_callback(_TASKS.discard)
-
-
-async def take_deadline_snapshot(rt: EventRuntime) -> None:
-    if rr.has_automatic(rt.state):
-        return
-    try:
-        # Every process of a cluster has this timer; one of them takes the
-        # report (the lease), and the fold keeps only the first automatic
-        # snapshot should a lease expire mid-way (docs/architecture.md).
-        if not await rt.journal.try_lease(rt.id, "deadline-report", DEADLINE_LEASE_MS):
-            return
-        now = now_ms()
-        info = rt.state.info
-        fact = rr.decide_snapshot(rt.state, build_report(rt.state, now),
-                                  rr.deadline_label(info.report_deadline, info.timezone), now, None, automatic=True)
-        await rt.commit([fact])
-        rt.log.info("report_snapshot_taken", label=fact.label, automatic=True)
-    except Exception:  # the ceremony goes on; the operator can take one by hand
-        rt.log.exception("report_snapshot_failed")
-
-
-START_HOOKS.append(schedule_deadline)
 
 
 # -- audit and timeline ------------------------------------------------------------------

@@ -3,9 +3,7 @@ decide in the core, commit, answer."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -20,6 +18,7 @@ from server.core.org import organizers_view
 from server.core.report import build_report, render_csv
 from server.core.text import clean
 from server.io import gcpolicy, metrics
+from server.io.clock import local_time, now_ms
 from server.io.http.auth import (
     SESSION_COOKIE,
     auth_failed,
@@ -39,7 +38,7 @@ from server.io.http.importfile import read_table
 from server.io.http.links import public_base
 from server.io.http.qr import login_url, qr_svg
 from server.io.limits import MAX_IMPORT_BODY
-from server.io.runtime import EventRuntime, now_ms
+from server.io.runtime import EventRuntime
 from server.io.store import new_token
 
 routes = web.RouteTableDef()
@@ -337,6 +336,3 @@ async def report(request: web.Request) -> web.Response:
                  "Content-Disposition": f'attachment; filename="report-{rt.id}.csv"'},
     )
 
-
-def local_time(ms: float, tz: str) -> str:
-    return datetime.fromtimestamp(ms / 1000, ZoneInfo(tz)).isoformat(timespec="seconds")

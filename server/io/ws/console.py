@@ -15,9 +15,9 @@ from server.core import points as pts
 from server.core.errors import BadRequest
 from server.core.events import event_view
 from server.io.http.auth import check_origin, need, store_of
-from server.io.runtime import VIEWS, EventRuntime
+from server.io.limits import HEARTBEAT_S, MAX_FRAME
+from server.io.runtime import EventRuntime
 from server.io.ws.hub import Conn
-from server.io.ws.point import HEARTBEAT_S, MAX_FRAME
 
 
 def snapshot(rt: EventRuntime) -> dict[str, Any]:
@@ -30,7 +30,7 @@ def snapshot(rt: EventRuntime) -> dict[str, Any]:
         "points": [pts.point_view(state, p) for p in state.points.values()],
         "incidents": [pts.incident_view(state, i) for i in state.incidents.values()],
     }
-    for name, view in VIEWS.items():
+    for name, view in rt.wiring.views.items():
         frame[name] = view(rt)
     frame.setdefault("agenda", {})
     frame.setdefault("launch", {})

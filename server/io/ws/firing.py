@@ -29,7 +29,7 @@ import asyncio
 import contextlib
 import weakref
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from prometheus_client import Counter
@@ -37,8 +37,10 @@ from prometheus_client import Counter
 from server.core import facts as f
 from server.core import launch as ln
 from server.io import metrics
-from server.io.runtime import EventRuntime, effect, now_ms
-from server.io.ws import point as ws_point
+from server.io.clock import now_ms
+
+if TYPE_CHECKING:
+    from server.io.runtime import EventRuntime
 
 log = structlog.get_logger("launchday.firing")
 
@@ -133,7 +135,7 @@ def batcher(rt: EventRuntime) -> FiredBatcher:
 
 
 async def commit_reports(rt: EventRuntime, facts: list[Any]) -> None:
-    """ws_point's commit for ``launch.fired``: through the event's batcher."""
+    """The point socket's commit for ``launch.fired`` (server/io/wiring.py): through the event's batcher."""
     await batcher(rt).submit(facts)
 
 
@@ -141,11 +143,3 @@ async def close_all() -> None:
     """Write every batch still pending (before the journal closes)."""
     for b in list(_BATCHERS.values()):
         await b.close()
-
-
-ws_point.COMMITTERS["launch.fired"] = commit_reports
-
-
-@effect("launch.fired_batch")
-def _fired_batch(rt: EventRuntime, seq: int, fact: Any) -> None:
-    rt.touch()

@@ -37,6 +37,7 @@ import structlog
 from aiohttp import web
 
 from server.io import metrics
+from server.io.clock import now_ms
 
 log = structlog.get_logger("launchday.hub")
 
@@ -305,3 +306,9 @@ def fanout(conns: Iterable[Conn], frame: bytes) -> int:
         log.warning("slow_consumer_closed", conn=conn.id, point=conn.point)
         conn.close(CLOSE_TRY_AGAIN_LATER, "too slow")
     return sent
+
+
+def pong(conn: Conn, t0: float, t1: float) -> None:
+    """Answer ``time.ping``: ``t1`` was stamped on reading, ``t2`` is stamped
+    here, just before the write (docs/protocol.md#clock-sync)."""
+    conn.send_frame(text_frame(dumps_bytes({"type": "time.pong", "t0": t0, "t1": t1, "t2": now_ms()})))

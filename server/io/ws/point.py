@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import socket
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
@@ -18,33 +17,24 @@ from aiohttp import WSMsgType, web
 from server.core import points as pts
 from server.core.errors import BadRequest, Conflict, LaunchdayError, TooMany, Unauthorized
 from server.io import metrics
+from server.io.clock import now_ms
 from server.io.http.auth import store_of
-from server.io.limits import MAX_POINT_SOCKETS, Guard, guard_of, point_sockets
-from server.io.runtime import VIEWS, EventRuntime, now_ms
+from server.io.limits import (
+    HEARTBEAT_S,
+    MAX_FRAME,
+    MAX_POINT_SOCKETS,
+    Guard,
+    guard_of,
+    point_sockets,
+)
+from server.io.runtime import EventRuntime
 from server.io.ws import frames
-from server.io.ws.hub import Conn, dumps_bytes, text_frame
+from server.io.ws.hub import Conn, pong
 
 log = structlog.get_logger("launchday.ws")
 
-MAX_FRAME = 64 * 1024
 _FRAMES_IN = metrics.FRAMES_IN.labels("point")  # resolved once: this runs for every frame
 POINT_SNDBUF = 256 * 1024
-HEARTBEAT_S = 20.0  # a dead phone (no pong) is closed and shown offline within ~30 s
-
-Decider = Callable[[Any, str, Any, float], pts.Decision]
-DECIDERS: dict[str, Decider] = {
-    "checkin": lambda s, code, fr, now: pts.decide_checkin(s, code, fr.id, fr.attendees, now),
-    "attendees": lambda s, code, fr, now: pts.decide_attendees(s, code, fr.id, fr.count, now),
-    "incident": lambda s, code, fr, now: pts.decide_incident(s, code, fr.id, fr.kind, fr.note, now),
-    "incident.resolve": lambda s, code, fr, now: pts.decide_point_resolve(s, code, fr.id, fr.incident, now),
-}
-
-# How a kind's facts are committed, where not by ``rt.commit`` (firing reports
-# go through a batcher: server/io/ws/firing.py). Returns once they are durable and folded.
-# Filled when server/io/ws/firing.py is imported, which app.py always does; a
-# process without it would commit each report on its own: slower, folded alike.
-COMMITTERS: dict[str, Callable[[EventRuntime, list[Any]], Awaitable[Any]]] = {}
-
 
 def welcome(rt: EventRuntime, code: str) -> dict[str, Any]:
     state = rt.state
@@ -65,7 +55,7 @@ def welcome(rt: EventRuntime, code: str) -> dict[str, Any]:
                   "timezone": state.info.timezone},
         "status": {"checked_in": point.checked_in, "attendees": point.attendees, "incidents": incidents},
     }
-    for name, view in VIEWS.items():
+    for name, view in rt.wiring.views.items():
         frame[name] = view(rt)
     frame.setdefault("agenda", {})
     frame.setdefault("launch", {})
@@ -128,12 +118,6 @@ def _bound_kernel_buffer(request: web.Request) -> None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, POINT_SNDBUF)
 
 
-def pong(conn: Conn, t0: float, t1: float) -> None:
-    """Answer ``time.ping``: ``t1`` was stamped on reading, ``t2`` is stamped
-    here, just before the write (docs/protocol.md#clock-sync)."""
-    conn.send_frame(text_frame(dumps_bytes({"type": "time.pong", "t0": t0, "t1": t1, "t2": now_ms()})))
-
-
 async def on_frame(rt: EventRuntime, conn: Conn, code: str, text: str, t1: float, guard: Guard) -> None:
     try:
         frame = frames.parse_client_frame(text)
@@ -159,9 +143,9 @@ async def on_frame(rt: EventRuntime, conn: Conn, code: str, text: str, t1: float
         if wait > 0:
             raise TooMany("too many changes from this point; send again later", code="rate_limited",
                           retry_after_ms=wait)
-        decision = DECIDERS[kind](rt.state, code, frame, t1)
+        decision = rt.wiring.deciders[kind](rt.state, code, frame, t1)
         if decision.facts:
-            commit = COMMITTERS.get(kind)
+            commit = rt.wiring.committers.get(kind)
             await (rt.commit(decision.facts) if commit is None else commit(rt, decision.facts))
             point = rt.state.points.get(code)
             if point is None or frame.id not in point.applied:

@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 
 from server.core import org as orgs
-from server.io import runtime
+from server.io import clock
 from server.io.app import create_app
 from server.io.http.auth import SESSION_COOKIE, STORE_KEY
 from server.io.limits import AUTH_FAIL_BURST
@@ -37,7 +37,7 @@ async def test_the_cookie_is_a_random_session_id_not_the_token(server) -> None:
     assert orgs.token_hash(first) in store.org.sessions and first not in store.org.sessions
     sess = store.org.sessions[orgs.token_hash(first)]
     assert sess.token_hash == orgs.token_hash(ADMIN)
-    assert sess.expires_ms - runtime.now_ms() == pytest.approx(12 * 3600 * 1000, abs=60_000)
+    assert sess.expires_ms - clock.now_ms() == pytest.approx(12 * 3600 * 1000, abs=60_000)
 
 
 async def test_the_token_as_a_cookie_is_refused(server) -> None:
@@ -79,11 +79,11 @@ async def test_revoking_a_token_ends_it_and_its_sessions(server) -> None:
 async def test_a_session_expires_after_12_hours(server, monkeypatch) -> None:
     async with aiohttp.ClientSession(cookie_jar=jar()) as s:
         await login(server, s)
-        real = runtime.now_ms
-        monkeypatch.setattr(runtime, "now_ms", lambda: real() + 12 * 3600 * 1000 - 60_000)
+        real = clock.now_ms
+        monkeypatch.setattr(clock, "now_ms", lambda: real() + 12 * 3600 * 1000 - 60_000)
         async with s.get(server.base + "/api/me") as r:
             assert r.status == 200
-        monkeypatch.setattr(runtime, "now_ms", lambda: real() + 12 * 3600 * 1000 + 1000)
+        monkeypatch.setattr(clock, "now_ms", lambda: real() + 12 * 3600 * 1000 + 1000)
         async with s.get(server.base + "/api/me") as r:
             assert r.status == 401
 

@@ -15,8 +15,8 @@ import pytest
 from aiohttp import web
 from openpyxl import load_workbook
 
+from server.io import timers
 from server.io.app import create_app
-from server.io.http import reports
 from server.io.http.auth import STORE_KEY
 from tests.utils import ADMIN, Api, timeout, tree_csv, wait_until
 
@@ -175,7 +175,7 @@ async def test_deadline_snapshot_taken_by_the_timer(server) -> None:
     eid = await api.event(report_deadline=deadline.isoformat())
     await api.import_csv(eid, tree_csv(1, 2, 0)[0])
     rt = server.app[STORE_KEY].event(eid)
-    assert reports.DEADLINE_TIMER in rt.timers
+    assert timers.DEADLINE_TIMER in rt.timers
     listed = await wait_until(
         lambda: api.call("GET", f"/api/events/{eid}/report/snapshots", 200), 6, "the deadline snapshot")
     assert len(listed) == 1
@@ -203,7 +203,7 @@ async def test_no_deadline_snapshot_after_the_deadline_and_snapshots_survive_res
         api = Api(base, s)
         eid = await api.event()  # its deadline (2025-05-08 07:30) has passed
         rt = runner.app[STORE_KEY].event(eid)
-        assert reports.DEADLINE_TIMER not in rt.timers
+        assert timers.DEADLINE_TIMER not in rt.timers
         await api.call("POST", f"/api/events/{eid}/report/snapshots", 201, json={"label": "bản chốt"})
     await runner.cleanup()
     runner, base = await start()
@@ -211,7 +211,7 @@ async def test_no_deadline_snapshot_after_the_deadline_and_snapshots_survive_res
         async with aiohttp.ClientSession() as s:
             listed = await Api(base, s).call("GET", f"/api/events/{eid}/report/snapshots", 200)
             assert [x["label"] for x in listed] == ["bản chốt"]
-            assert reports.DEADLINE_TIMER not in runner.app[STORE_KEY].event(eid).timers
+            assert timers.DEADLINE_TIMER not in runner.app[STORE_KEY].event(eid).timers
     finally:
         await runner.cleanup()
 

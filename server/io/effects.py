@@ -1,0 +1,125 @@
+"""What a folded fact does to this process's sockets: pushes, console deltas,
+closing a link that no longer holds.
+
+These run in every process as it folds the fact (docs/architecture.md: the
+fold is driven by the journal's tail), never in the handler that appended.
+They are listed against the fact types in ``server/io/wiring.py``; nothing
+here registers itself. They shape what a process sends to its own sockets,
+never what is folded.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from server.core import agenda as ag
+from server.core import keyholders as kh
+from server.core import launch as ln
+from server.core import report_render as rr
+from server.core.events import event_view
+from server.io.clock import now_ms
+from server.io.ws.hub import CLOSE_POINT_DELETED, CLOSE_TOKEN_REVOKED
+
+if TYPE_CHECKING:
+    from server.io.runtime import EventRuntime
+
+
+# -- views: what the welcome and snapshot frames carry beside the points ----------
+
+
+def agenda_view(rt: EventRuntime) -> dict[str, Any]:
+    return ag.agenda_view(rt.state, now_ms())
+
+
+def launch_view(rt: EventRuntime) -> dict[str, Any]:
+    return ln.launch_view(rt.state, now_ms())
+
+
+def launch_fired(rt: EventRuntime) -> dict[str, Any]:
+    """Every delta's firing telemetry (docs/protocol.md#console)."""
+    return ln.fired_stats(rt.state)
+
+
+# -- points and incidents ------------------------------------------------------------
+
+
+def point_changed(rt: EventRuntime, seq: int, fact: Any) -> None:
+    rt.touch(fact.code)
+
+
+def point_deleted(rt: EventRuntime, seq: int, fact: Any) -> None:
+    rt.dirty_points.discard(fact.code)
+    rt.removed_points.add(fact.code)
+    rt.touch()
+    rt.room.close_point(fact.code, CLOSE_POINT_DELETED, "point deleted")
+
+
+def token_rotated(rt: EventRuntime, seq: int, fact: Any) -> None:
+    rt.room.close_point(fact.code, CLOSE_TOKEN_REVOKED, "token rotated")
+
+
+def incident_changed(rt: EventRuntime, seq: int, fact: Any) -> None:
+    rt.dirty_incidents.add(fact.incident)
+    rt.touch(fact.code)
+
+
+def notice(rt: EventRuntime, seq: int, fact: Any) -> None:
+    frame = {"type": "notice", "text": fact.text, "at_ms": fact.at_ms}
+    only = None
+    if fact.district:
+        only = {c for c, d in rt.state.live.district_of.items() if d == fact.district}
+    rt.room.broadcast_points(frame, only)
+    rt.room.broadcast_consoles({**frame, "district": fact.district})
+
+
+def touched(rt: EventRuntime, seq: int, fact: Any) -> None:
+    """Something every console shows changed (firing telemetry): the next delta carries it."""
+    rt.touch()
+
+
+# -- the ceremony: agenda and launch are pushed at once, not coalesced ---------------------
+
+
+def push_agenda(rt: EventRuntime) -> None:
+    frame = {"type": "agenda", "agenda": agenda_view(rt)}
+    rt.room.broadcast_points(frame)
+    rt.room.broadcast_consoles(frame)
+
+
+def push_launch(rt: EventRuntime) -> None:
+    frame = {"type": "launch", "launch": launch_view(rt)}
+    rt.room.broadcast_points(frame)
+    rt.room.broadcast_consoles(frame)
+
+
+def agenda_changed(rt: EventRuntime, seq: int, fact: Any) -> None:
+    push_agenda(rt)
+
+
+def launch_changed(rt: EventRuntime, seq: int, fact: Any) -> None:
+    push_launch(rt)
+
+
+# -- reports, the event, key holders ------------------------------------------------------------
+
+
+def snapshot_taken(rt: EventRuntime, seq: int, fact: Any) -> None:
+    snaps = rr.snapshots_of(rt.state)
+    if snaps and snaps[-1].taken_ms == fact.taken_ms and snaps[-1].label == fact.label:
+        rt.room.broadcast_consoles({"type": "report.snapshot", "snapshot": rr.snapshot_view(len(snaps), snaps[-1])})
+
+
+def event_deleted(rt: EventRuntime, seq: int, fact: Any) -> None:
+    # In every process, as it folds the fact: its screens are told the link
+    # is gone (4404, as for a deleted point), and its store lets the event go.
+    rt.room.close_all(CLOSE_POINT_DELETED, "event deleted")
+    if rt.on_deleted is not None:
+        rt.on_deleted(rt)
+
+
+def event_edited(rt: EventRuntime, seq: int, fact: Any) -> None:
+    rt.room.broadcast_consoles({"type": "event", "event": event_view(rt.state.info)})
+
+
+def keyholders_changed(rt: EventRuntime, seq: int, fact: Any) -> None:
+    rt.room.broadcast_consoles({"type": "keyholders", "keyholders": kh.keyholders_view(rt.state)})
