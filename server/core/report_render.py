@@ -1,15 +1,11 @@
-"""The report rendered for people: printable HTML (A4) and XLSX; report snapshots.
+"""The report rendered for people: printable HTML (A4) and XLSX.
 
 Both renderings take the report model of :func:`server.core.report.build_report`
 (the live one, or one kept in a snapshot), so every format says the same
 numbers. They speak Vietnamese: numbers in the vi-VN form (52.110), times in
 the event's time zone, level and incident names in Vietnamese.
 
-Report snapshots (docs/protocol.md#report-snapshots): the report as it stood
-at a moment, kept as a ``report.snapshot_taken`` fact and folded into
-``state.ext["reports"]``. The one taken at the event's ``report_deadline`` is
-``automatic``; only the first automatic snapshot is kept, so two processes
-that both fire the deadline timer leave one.
+The report snapshots they render live in :mod:`server.core.report_snapshots`.
 
 Pure: the time and the report are passed in; XLSX is built in memory.
 """
@@ -17,17 +13,12 @@ Pure: the time and the report are passed in; XLSX is built in memory.
 from __future__ import annotations
 
 import html
-from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from server.core import facts as f
 from server.core import labels
-from server.core.errors import BadRequest, NotFound
 from server.core.events import instant_ms
-from server.core.state import EventState, Extension
-from server.core.text import clean
 
 # The words come from server.core.labels, the one source every surface uses.
 LEVEL_VI = labels.LEVELS["vi"]
@@ -35,7 +26,6 @@ KIND_VI = labels.INCIDENT_KINDS["vi"]
 AGENDA_STATE_VI = labels.AGENDA_STATES["vi"]
 LAUNCH_STATE_VI = labels.LAUNCH_STATES["vi"]
 LAUNCH_VI = labels.LAUNCH_FIGURES["vi"]
-MAX_LABEL = 100
 
 # -- formatting ------------------------------------------------------------------
 
@@ -80,11 +70,6 @@ def vi_duration(seconds: float | None, signed: bool = False) -> str:
     m, s = divmod(rest, 60)
     body = f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
     return sign + body
-
-
-def deadline_label(report_deadline: str, tz: str) -> str:
-    """The label of the automatic snapshot: "báo cáo lúc 07:30"."""
-    return f"báo cáo lúc {vi_time(instant_ms(report_deadline), tz, seconds=False)}"
 
 
 def _tz(report: dict[str, Any]) -> str:
@@ -283,78 +268,3 @@ def _launch_html(section: dict[str, Any] | None, tz: str) -> str:
         out.append(f'<p class="muted">Số lần hủy: {vi_number(len(aborted))}; '
                    f"số lần diễn tập: {vi_number(len(rehearsals))}.</p>")
     return "".join(out)
-
-
-# -- report snapshots ---------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class Snapshot:
-    label: str
-    taken_ms: float
-    automatic: bool
-    actor: str | None
-    report: dict[str, Any]
-
-
-def snapshots_of(state: EventState) -> list[Snapshot]:
-    found = state.ext.get("reports")
-    if found is None:
-        found = state.ext["reports"] = []
-    assert isinstance(found, list)
-    return found
-
-
-def has_automatic(state: EventState) -> bool:
-    return any(s.automatic for s in snapshots_of(state))
-
-
-def decide_snapshot(state: EventState, report: dict[str, Any], label: Any, now_ms: float, actor: str | None,
-                    automatic: bool = False) -> f.ReportSnapshotTaken:
-    """A snapshot of ``report`` (built at ``now_ms``). Without a label: "báo cáo lúc HH:MM"."""
-    if label is not None and not isinstance(label, str):
-        raise BadRequest("label must be text", code="validation_error",
-                         details=[{"field": "label", "message": "not text"}])
-    text = clean(label)
-    if len(text) > MAX_LABEL:
-        raise BadRequest(f"label is longer than {MAX_LABEL} characters", code="validation_error",
-                         details=[{"field": "label", "message": "too long"}])
-    if not text:
-        text = f"báo cáo lúc {vi_time(now_ms, state.info.timezone, seconds=False)}"
-    return f.ReportSnapshotTaken(at_ms=now_ms, actor=actor, label=text, taken_ms=now_ms, report=report,
-                                 automatic=automatic)
-
-
-def apply_snapshot(state: EventState, fact: f.ReportSnapshotTaken) -> None:
-    if fact.automatic and has_automatic(state):
-        return  # the deadline timer fired in two processes: the first one counts
-    snapshots_of(state).append(Snapshot(fact.label, fact.taken_ms, fact.automatic, fact.actor, dict(fact.report)))
-
-
-def snapshot_view(n: int, snap: Snapshot) -> dict[str, Any]:
-    """One entry of ``GET /report/snapshots`` (``n`` counts from 1)."""
-    return {"n": n, "label": snap.label, "taken_ms": snap.taken_ms, "automatic": snap.automatic,
-            "actor": snap.actor, "seq": snap.report.get("seq"), "overall": snap.report.get("overall")}
-
-
-def snapshot_list(state: EventState) -> list[dict[str, Any]]:
-    return [snapshot_view(n, s) for n, s in enumerate(snapshots_of(state), 1)]
-
-
-def get_snapshot(state: EventState, n: int) -> Snapshot:
-    found = snapshots_of(state)
-    if not 1 <= n <= len(found):
-        raise NotFound(f"no report snapshot {n}", code="not_found")
-    return found[n - 1]
-
-
-class _ReportsExtension(Extension):
-    def dump(self, state: EventState) -> Any:
-        found = state.ext.get("reports")
-        return [asdict(s) for s in found] if found else None
-
-    def load(self, state: EventState, data: Any) -> None:
-        state.ext["reports"] = [Snapshot(**s) for s in data]
-
-
-EXTENSION = _ReportsExtension()

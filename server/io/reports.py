@@ -32,6 +32,7 @@ import structlog
 from aiohttp import web
 
 from server.core import report_render as rr
+from server.core import report_snapshots as rs
 from server.core.audit import AuditLog, limit_param, seq_param
 from server.core.errors import BadRequest
 from server.core.events import instant_ms
@@ -87,7 +88,7 @@ async def report_file(request: web.Request) -> web.Response:
 @routes.get("/api/events/{eid}/report/snapshots")
 async def list_snapshots(request: web.Request) -> web.Response:
     need(request, "viewer")
-    return json_response(rr.snapshot_list(event_of(request).state))
+    return json_response(rs.snapshot_list(event_of(request).state))
 
 
 @routes.post("/api/events/{eid}/report/snapshots")
@@ -98,11 +99,11 @@ async def take_snapshot(request: web.Request) -> web.Response:
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object", code="validation_error")
     now = now_ms()
-    fact = rr.decide_snapshot(rt.state, build_report(rt.state, now), body.get("label"), now, actor)
+    fact = rs.decide_snapshot(rt.state, build_report(rt.state, now), body.get("label"), now, actor)
     await rt.commit([fact])
-    snaps = rr.snapshots_of(rt.state)
+    snaps = rs.snapshots_of(rt.state)
     n = next(i for i in range(len(snaps), 0, -1) if snaps[i - 1].taken_ms == fact.taken_ms)
-    return json_response(rr.snapshot_view(n, snaps[n - 1]), 201)
+    return json_response(rs.snapshot_view(n, snaps[n - 1]), 201)
 
 
 @routes.get(r"/api/events/{eid}/report/snapshots/{n:\d+}.{fmt:json|csv|xlsx|html}")
@@ -110,7 +111,7 @@ async def get_snapshot(request: web.Request) -> web.Response:
     need(request, "viewer")
     rt = event_of(request)
     n = int(request.match_info["n"])
-    snap = rr.get_snapshot(rt.state, n)
+    snap = rs.get_snapshot(rt.state, n)
     fmt = request.match_info["fmt"]
     report = snap.report
     if fmt == "json":
@@ -121,9 +122,9 @@ async def get_snapshot(request: web.Request) -> web.Response:
 
 @effect("report.snapshot_taken")
 def _snapshot_taken(rt: EventRuntime, seq: int, fact: Any) -> None:
-    snaps = rr.snapshots_of(rt.state)
+    snaps = rs.snapshots_of(rt.state)
     if snaps and snaps[-1].taken_ms == fact.taken_ms and snaps[-1].label == fact.label:
-        rt.room.broadcast_consoles({"type": "report.snapshot", "snapshot": rr.snapshot_view(len(snaps), snaps[-1])})
+        rt.room.broadcast_consoles({"type": "report.snapshot", "snapshot": rs.snapshot_view(len(snaps), snaps[-1])})
 
 
 # -- the deadline timer ---------------------------------------------------------------
@@ -137,7 +138,7 @@ def schedule_deadline(rt: EventRuntime) -> None:
     old = rt.timers.pop(DEADLINE_TIMER, None)
     if old is not None:
         old.cancel()
-    if rr.has_automatic(rt.state):
+    if rs.has_automatic(rt.state):
         return
     delay = (instant_ms(rt.state.info.report_deadline) - now_ms()) / 1000.0
     if delay < 0:
@@ -153,7 +154,7 @@ def _deadline_reached(rt: EventRuntime) -> None:
 
 
 async def take_deadline_snapshot(rt: EventRuntime) -> None:
-    if rr.has_automatic(rt.state):
+    if rs.has_automatic(rt.state):
         return
     try:
         # Every process of a cluster has this timer; one of them takes the
@@ -163,8 +164,8 @@ async def take_deadline_snapshot(rt: EventRuntime) -> None:
             return
         now = now_ms()
         info = rt.state.info
-        fact = rr.decide_snapshot(rt.state, build_report(rt.state, now),
-                                  rr.deadline_label(info.report_deadline, info.timezone), now, None, automatic=True)
+        fact = rs.decide_snapshot(rt.state, build_report(rt.state, now),
+                                  rs.deadline_label(info.report_deadline, info.timezone), now, None, automatic=True)
         await rt.commit([fact])
         rt.log.info("report_snapshot_taken", label=fact.label, automatic=True)
     except Exception:  # the ceremony goes on; the operator can take one by hand
