@@ -16,7 +16,7 @@ from typing import Any
 from server.core import facts as f
 from server.core.errors import BadRequest, NotFound
 from server.core.events import instant_ms
-from server.core.report_render import vi_time
+from server.core.report_render import W, vi_time
 from server.core.state import EventState, Extension
 from server.core.text import clean
 
@@ -25,7 +25,7 @@ MAX_LABEL = 100
 
 def deadline_label(report_deadline: str, tz: str) -> str:
     """The label of the automatic snapshot: "báo cáo lúc 07:30"."""
-    return f"báo cáo lúc {vi_time(instant_ms(report_deadline), tz, seconds=False)}"
+    return W["auto_label"].format(t=vi_time(instant_ms(report_deadline), tz, seconds=False))
 
 
 
@@ -61,7 +61,7 @@ def decide_snapshot(state: EventState, report: dict[str, Any], label: Any, now_m
         raise BadRequest(f"label is longer than {MAX_LABEL} characters", code="validation_error",
                          details=[{"field": "label", "message": "too long"}])
     if not text:
-        text = f"báo cáo lúc {vi_time(now_ms, state.info.timezone, seconds=False)}"
+        text = W["auto_label"].format(t=vi_time(now_ms, state.info.timezone, seconds=False))
     return f.ReportSnapshotTaken(at_ms=now_ms, actor=actor, label=text, taken_ms=now_ms, report=report,
                                  automatic=automatic)
 
