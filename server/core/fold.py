@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-from server.core import agenda, events, keyholders, launch, points, report_render
+from server.core import agenda, events, keyholders, launch, points, report_snapshots
 from server.core import facts as f
 from server.core.state import EventInfo, EventState, Extension, Incident, Point, new_state
 
@@ -60,7 +60,7 @@ FOLDS: dict[str, Applier] = {
     "launch.reset": launch.apply_reset,
     "launch.fired_reported": launch.apply_fired,
     "launch.fired_batch": launch.apply_fired_batch,
-    "report.snapshot_taken": report_render.apply_snapshot,
+    "report.snapshot_taken": report_snapshots.apply_snapshot,
     "keyholder.added": keyholders.apply_added,
     "keyholder.revoked": keyholders.apply_revoked,
 }
@@ -72,7 +72,7 @@ ORG_FACTS = frozenset({"org.token_issued", "org.token_revoked", "org.session_ope
 EXTENSIONS: dict[str, Extension] = {
     "agenda": agenda.EXTENSION,
     "launch": launch.EXTENSION,
-    "reports": report_render.EXTENSION,
+    "reports": report_snapshots.EXTENSION,
     "keyholders": keyholders.EXTENSION,
 }
 

@@ -14,7 +14,8 @@ from typing import Any
 
 from server.core.errors import BadRequest
 from server.core.labels import row_error
-from server.core.points import POINT_FIELDS, _upsert, validate_fields
+from server.core.points.decisions import _upsert
+from server.core.points.validation import POINT_FIELDS, validate_fields
 from server.core.state import EventState
 from server.core.text import clean
 

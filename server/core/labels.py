@@ -1,11 +1,16 @@
-"""The words people read, in one place: level names, statuses, incident kinds,
-launch states and the launch itself, in Vietnamese and English.
+"""The words people read, in one place, in Vietnamese and English: level
+names, statuses, incident kinds, launch states and the launch itself (the
+shared words, here), and each surface's own words (kept as data in
+:mod:`server.core.labels_ui`: the console, the point page and the hall, the
+key holder's page, the printed report and the link sheet).
 
 Every surface takes its words from here so they cannot drift apart: the
 reports (report_render, report_xlsx) and the link sheet import this module;
-the point page, the hall and the console load :func:`labels_js` (served as
-``/static/labels.js`` and ``/static/checkin/labels.js``) and fill their
-dictionaries from it. tests/core/test_labels.py checks every surface.
+the point page, the hall, the key holder's page and the console load
+:func:`labels_js` (served as ``/static/labels.js`` and
+``/static/checkin/labels.js``) and read their dictionaries from it. The
+whole catalog, by language, is :func:`catalog`. tests/core/test_labels.py
+checks every surface, and that every word is in both languages.
 
 The launch is *phát động* ("bấm nút phát động phong trào", the province's own
 word for launching a movement), never *khởi động* (starting a machine).
@@ -19,7 +24,22 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from server.core import labels_ui
+
 LANGS = ("vi", "en")
+
+
+def _by_lang(table: dict[str, tuple[str, str]]) -> dict[str, dict[str, str]]:
+    """(vi, en) pairs by key -> {lang: {key: text}}."""
+    return {lang: {key: pair[i] for key, pair in table.items()} for i, lang in enumerate(LANGS)}
+
+
+# Each surface's own words (server/core/labels_ui.py), by language.
+CONSOLE = _by_lang(labels_ui.CONSOLE)
+CHECKIN = _by_lang(labels_ui.CHECKIN)
+KEYHOLDER = _by_lang(labels_ui.KEYHOLDER)
+REPORT = _by_lang(labels_ui.REPORT)
+LINKS = _by_lang(labels_ui.LINKS)
 
 LAUNCH_WORD = {"vi": "phát động", "en": "launch"}
 LAUNCH_TITLE = {"vi": "Nghi thức bấm nút phát động", "en": "Launch"}
@@ -97,8 +117,9 @@ def launch_state_name(state: str, lang: str = "vi") -> str:
 
 
 def all_labels() -> dict[str, dict[str, Any]]:
-    """The labels the browser surfaces use, by language (kept small: the
-    point page loads them on a phone, within its first-load budget)."""
+    """The labels the browser surfaces use, by language: the shared words and
+    each page's own (the point page loads them on a phone, within its
+    first-load budget: the module is gzipped on the wire)."""
     return {
         lang: {
             "launch_word": LAUNCH_WORD[lang],
@@ -108,6 +129,26 @@ def all_labels() -> dict[str, dict[str, Any]]:
             "kinds": INCIDENT_KINDS[lang],
             "launch_states": LAUNCH_STATES[lang],
             "launch_figures": LAUNCH_FIGURES[lang],
+            "agenda_states": AGENDA_STATES[lang],
+            "console": CONSOLE[lang],
+            "checkin": CHECKIN[lang],
+            "keyholder": KEYHOLDER[lang],
+        }
+        for lang in LANGS
+    }
+
+
+def catalog() -> dict[str, dict[str, Any]]:
+    """Every word, by language: what the pages load (:func:`all_labels`), the
+    printed report and link sheet, and the import's row errors and columns."""
+    pages = all_labels()
+    return {
+        lang: {
+            **pages[lang],
+            "report": REPORT[lang],
+            "links": LINKS[lang],
+            "row_errors": {code: texts[lang] for code, texts in ROW_ERRORS.items() if lang in texts},
+            "columns": COLUMNS_VI if lang == "vi" else {name: name for name in COLUMNS_VI},
         }
         for lang in LANGS
     }

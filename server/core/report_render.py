@@ -1,15 +1,11 @@
-"""The report rendered for people: printable HTML (A4) and XLSX; report snapshots.
+"""The report rendered for people: printable HTML (A4) and XLSX.
 
 Both renderings take the report model of :func:`server.core.report.build_report`
 (the live one, or one kept in a snapshot), so every format says the same
 numbers. They speak Vietnamese: numbers in the vi-VN form (52.110), times in
 the event's time zone, level and incident names in Vietnamese.
 
-Report snapshots (docs/protocol.md#report-snapshots): the report as it stood
-at a moment, kept as a ``report.snapshot_taken`` fact and folded into
-``state.ext["reports"]``. The one taken at the event's ``report_deadline`` is
-``automatic``; only the first automatic snapshot is kept, so two processes
-that both fire the deadline timer leave one.
+The report snapshots they render live in :mod:`server.core.report_snapshots`.
 
 Pure: the time and the report are passed in; XLSX is built in memory.
 """
@@ -17,17 +13,12 @@ Pure: the time and the report are passed in; XLSX is built in memory.
 from __future__ import annotations
 
 import html
-from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from server.core import facts as f
 from server.core import labels
-from server.core.errors import BadRequest, NotFound
 from server.core.events import instant_ms
-from server.core.state import EventState, Extension
-from server.core.text import clean
 
 # The words come from server.core.labels, the one source every surface uses.
 LEVEL_VI = labels.LEVELS["vi"]
@@ -35,7 +26,7 @@ KIND_VI = labels.INCIDENT_KINDS["vi"]
 AGENDA_STATE_VI = labels.AGENDA_STATES["vi"]
 LAUNCH_STATE_VI = labels.LAUNCH_STATES["vi"]
 LAUNCH_VI = labels.LAUNCH_FIGURES["vi"]
-MAX_LABEL = 100
+W = labels.REPORT["vi"]  # the report's own words
 
 # -- formatting ------------------------------------------------------------------
 
@@ -67,7 +58,7 @@ def vi_datetime(ms: float | None, tz: str) -> str:
     """"07:30:05 ngày 08/05/2025" in the event's time zone."""
     if ms is None:
         return ""
-    return local(ms, tz).strftime("%H:%M:%S ngày %d/%m/%Y")
+    return local(ms, tz).strftime(W["datetime"])
 
 
 def vi_duration(seconds: float | None, signed: bool = False) -> str:
@@ -80,11 +71,6 @@ def vi_duration(seconds: float | None, signed: bool = False) -> str:
     m, s = divmod(rest, 60)
     body = f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
     return sign + body
-
-
-def deadline_label(report_deadline: str, tz: str) -> str:
-    """The label of the automatic snapshot: "báo cáo lúc 07:30"."""
-    return f"báo cáo lúc {vi_time(instant_ms(report_deadline), tz, seconds=False)}"
 
 
 def _tz(report: dict[str, Any]) -> str:
@@ -143,7 +129,7 @@ def _table(headers: list[str], rows: list[list[tuple[str, bool]]], total: list[t
     return f"<table{klass}><thead><tr>{head}</tr></thead><tbody>{body}{foot}</tbody></table>"
 
 
-_BREAKDOWN_HEAD = ["Số điểm cầu", "Đã điểm danh", "Tỷ lệ", "Trực tuyến", "Người tham dự", "Dự kiến", "Tỷ lệ"]
+_BREAKDOWN_HEAD = [W[k] for k in ("points", "checked_in", "rate", "online", "attendees", "expected", "rate")]
 
 
 def _breakdown(row: dict[str, Any]) -> list[tuple[str, bool]]:
@@ -163,198 +149,122 @@ def render_html(report: dict[str, Any], label: str | None = None) -> str:
     parts: list[str] = []
     add = parts.append
     add('<!doctype html><html lang="vi"><head><meta charset="utf-8">')
-    add(f"<title>Báo cáo — {_e(ev['name'])}</title><style>{_CSS}</style></head><body>")
-    add('<button class="print" onclick="window.print()">In báo cáo</button>')
-    add('<div class="head"><div><b>BAN TỔ CHỨC</b></div>'
-        '<div><b>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</b><span class="motto">Độc lập - Tự do - Hạnh phúc</span>'
+    add(f"<title>{_e(W['title'].format(name=ev['name']))}</title><style>{_CSS}</style></head><body>")
+    add(f'<button class="print" onclick="window.print()">{_e(W["print"])}</button>')
+    add(f'<div class="head"><div><b>{_e(W["organizers"])}</b></div>'
+        f'<div><b>{_e(W["nation"])}</b><span class="motto">{_e(W["motto"])}</span>'
         "</div></div>")
-    add("<h1>Báo cáo tổng hợp các điểm cầu</h1>")
+    add(f"<h1>{_e(W['heading'])}</h1>")
     add(f'<p class="sub"><b>{_e(ev["name"])}</b></p>')
     if ev.get("starts_at"):
-        add(f'<p class="sub">Khai mạc: {_e(vi_datetime(instant_ms(ev["starts_at"]), tz))}</p>')
-    taken = f"Số liệu tính đến {vi_datetime(report['taken_ms'], tz)} (giờ {tz})"
+        add(f'<p class="sub">{_e(W["starts"].format(t=vi_datetime(instant_ms(ev["starts_at"]), tz)))}</p>')
+    taken = W["taken"].format(t=vi_datetime(report["taken_ms"], tz), tz=tz)
     if label:
-        taken = f"Bản chốt “{label}” — {taken[0].lower()}{taken[1:]}"
+        taken = W["snapshot"].format(label=label, taken=f"{taken[0].lower()}{taken[1:]}")
     add(f'<p class="taken">{_e(taken)}</p>')
 
-    add("<h2>I. Tổng hợp</h2>")
-    add(_table(["Chỉ tiêu", "Số liệu", "Tỷ lệ"], [
-        [("Tổng số điểm cầu", False), (vi_number(o["points"]), True), ("", True)],
-        [("Điểm cầu đã điểm danh", False), (vi_number(o["checked_in"]), True),
+    add(f"<h2>{_e(W['s_summary'])}</h2>")
+    add(_table([W["figure"], W["value"], W["rate"]], [
+        [(W["total_points"], False), (vi_number(o["points"]), True), ("", True)],
+        [(W["checked_points"], False), (vi_number(o["checked_in"]), True),
          (vi_percent(o["checked_in"], o["points"]), True)],
-        [("Điểm cầu chưa kết nối", False), (vi_number(o["points"] - o["checked_in"]), True),
+        [(W["missing_points"], False), (vi_number(o["points"] - o["checked_in"]), True),
          (vi_percent(o["points"] - o["checked_in"], o["points"]), True)],
-        [("Điểm cầu đang trực tuyến", False), (vi_number(o["online"]), True),
+        [(W["online_points"], False), (vi_number(o["online"]), True),
          (vi_percent(o["online"], o["points"]), True)],
-        [("Số người tham dự", False), (vi_number(o["attendees"]), True),
+        [(W["attendees_n"], False), (vi_number(o["attendees"]), True),
          (vi_percent(o["attendees"], o["expected"]), True)],
-        [("Số người dự kiến", False), (vi_number(o["expected"]), True), ("", True)],
-        [("Sự cố chưa xử lý", False), (vi_number(o["incidents_open"]), True), ("", True)],
+        [(W["expected_n"], False), (vi_number(o["expected"]), True), ("", True)],
+        [(W["incidents_open"], False), (vi_number(o["incidents_open"]), True), ("", True)],
     ], cls="figures"))
 
-    add("<h2>II. Theo cấp điểm cầu</h2>")
-    add(_table(["Cấp", *_BREAKDOWN_HEAD],
+    add(f"<h2>{_e(W['s_levels'])}</h2>")
+    add(_table([W["level"], *_BREAKDOWN_HEAD],
                [[(LEVEL_VI.get(r["level"], r["level"]), False), *_breakdown(r)] for r in report["by_level"]],
-               [("Tổng cộng", False), *_breakdown(o)], cls="breakdown"))
+               [(W["total"], False), *_breakdown(o)], cls="breakdown"))
 
-    add("<h2>III. Theo huyện, thị xã, thành phố</h2>")
+    add(f"<h2>{_e(W['s_districts'])}</h2>")
     if report["by_district"]:
-        add(_table(["Đơn vị", *_BREAKDOWN_HEAD],
+        add(_table([W["unit"], *_BREAKDOWN_HEAD],
                    [[(r["name"], False), *_breakdown(r)] for r in report["by_district"]], cls="breakdown"))
-        add('<p class="muted">Mỗi huyện gồm điểm cầu của huyện và mọi điểm cầu trực thuộc. '
-            "Các điểm cầu cấp tỉnh, sở, ban, ngành không thuộc huyện nào.</p>")
+        add(f'<p class="muted">{_e(W["district_note"])}</p>')
     else:
-        add('<p class="muted">Không có huyện.</p>')
+        add(f'<p class="muted">{_e(W["no_district"])}</p>')
 
-    add(f"<h2>IV. Điểm cầu chưa kết nối ({vi_number(len(report['missing']))})</h2>")
+    add(f"<h2>{_e(W['s_missing'].format(n=vi_number(len(report['missing']))))}</h2>")
     if report["missing"]:
-        add(_table(["STT", "Mã", "Tên điểm cầu", "Cấp", "Huyện", "Người phụ trách", "Điện thoại"], [
+        add(_table([W[k] for k in ("no", "code", "name", "level", "district", "chair", "phone")], [
             [(vi_number(i), True), (m["code"], False), (m["name"], False),
              (LEVEL_VI.get(m["level"], m["level"]), False), (m["district_name"], False), (m["chair"], False),
              (m["phone"], False)]
             for i, m in enumerate(report["missing"], 1)], cls="missing"))
     else:
-        add('<p class="muted">Mọi điểm cầu đã điểm danh.</p>')
+        add(f'<p class="muted">{_e(W["all_checked"])}</p>')
 
-    add(f"<h2>V. Sự cố chưa xử lý ({vi_number(len(report['incidents_open']))})</h2>")
+    add(f"<h2>{_e(W['s_incidents'].format(n=vi_number(len(report['incidents_open']))))}</h2>")
     if report["incidents_open"]:
-        add(_table(["STT", "Điểm cầu", "Loại", "Ghi chú", "Từ lúc", "Người phụ trách", "Điện thoại"], [
+        add(_table([W[k] for k in ("no", "point", "kind", "note", "since", "chair", "phone")], [
             [(vi_number(i), True), (f"{x['point_name']} ({x['point']})", False),
              (KIND_VI.get(x["kind"], x["kind"]), False), (x["note"], False), (vi_time(x["opened_ms"], tz), True),
              (x["chair"], False), (x["phone"], False)]
             for i, x in enumerate(report["incidents_open"], 1)], cls="incidents"))
     else:
-        add('<p class="muted">Không có sự cố nào đang mở.</p>')
+        add(f'<p class="muted">{_e(W["no_incident"])}</p>')
 
     add(_agenda_html(report.get("agenda"), tz))
     add(_launch_html(report.get("launch"), tz))
 
-    add('<div class="sign"><div><b>Người lập báo cáo</b><i>(Ký, ghi rõ họ tên)</i></div>'
-        "<div><b>Lãnh đạo đơn vị</b><i>(Ký, ghi rõ họ tên, đóng dấu)</i></div></div>")
+    add(f'<div class="sign"><div><b>{_e(W["reporter"])}</b><i>{_e(W["reporter_sign"])}</i></div>'
+        f'<div><b>{_e(W["head"])}</b><i>{_e(W["head_sign"])}</i></div></div>')
     add("</body></html>")
     return "".join(parts)
 
 
 def _agenda_html(agenda: dict[str, Any] | None, tz: str) -> str:
-    out = ["<h2>VI. Chương trình buổi lễ</h2>"]
+    out = [f"<h2>{_e(W['s_agenda'])}</h2>"]
     if not agenda or not agenda.get("items"):
-        out.append('<p class="muted">Chưa có chương trình.</p>')
+        out.append(f'<p class="muted">{_e(W["no_agenda"])}</p>')
         return "".join(out)
-    out.append(f"<p>Trạng thái: {_e(AGENDA_STATE_VI.get(agenda['state'], agenda['state']))}"
-               f"; bắt đầu {_e(vi_time(agenda.get('started_ms'), tz) or '—')}"
-               f"; kết thúc {_e(vi_time(agenda.get('finished_ms'), tz) or '—')}.</p>")
+    state = W["agenda_state"].format(state=AGENDA_STATE_VI.get(agenda["state"], agenda["state"]),
+                                     start=vi_time(agenda.get("started_ms"), tz) or "—",
+                                     end=vi_time(agenda.get("finished_ms"), tz) or "—")
+    out.append(f"<p>{_e(state)}</p>")
     rows = [
         [(vi_number(i["index"] + 1), True), (i["title"], False), (i["speaker"], False),
          (vi_duration(i["planned_s"]), True), (vi_duration(i["actual_s"]), True),
          (vi_duration(i["offset_s"], signed=True), True), (vi_time(i["actual_start_ms"], tz), True),
          (vi_time(i["actual_end_ms"], tz), True)]
         for i in agenda["items"]]
-    total = [("", False), ("Tổng cộng", False), ("", False), (vi_duration(agenda["planned_total_s"]), True),
+    total = [("", False), (W["total"], False), ("", False), (vi_duration(agenda["planned_total_s"]), True),
              (vi_duration(agenda["actual_total_s"]), True), (vi_duration(agenda["offset_s"], signed=True), True),
              ("", False), ("", False)]
-    out.append(_table(["STT", "Nội dung", "Người trình bày", "Kế hoạch", "Thực tế", "Chênh lệch", "Bắt đầu",
-                       "Kết thúc"], rows, total))
-    out.append(f'<p class="muted">Chênh lệch dương: chậm so với kế hoạch. Thời gian tạm dừng: '
-               f"{_e(vi_duration(agenda.get('paused_s')))}.</p>")
+    out.append(_table([W[k] for k in ("no", "item", "speaker", "planned", "actual", "offset", "start", "end")],
+                      rows, total))
+    out.append(f'<p class="muted">{_e(W["agenda_note"].format(d=vi_duration(agenda.get("paused_s"))))}</p>')
     return "".join(out)
 
 
 def _launch_html(section: dict[str, Any] | None, tz: str) -> str:
-    out = [f"<h2>VII. {_e(labels.LAUNCH_TITLE['vi'])}</h2>"]
+    out = [f"<h2>{_e(W['s_launch'].format(title=labels.LAUNCH_TITLE['vi']))}</h2>"]
     launch = (section or {}).get("launch")
     if not launch:
-        out.append('<p class="muted">Chưa thực hiện.</p>')
+        out.append(f'<p class="muted">{_e(W["launch_none"])}</p>')
     else:
         fired = launch["fired"]
         keys = "; ".join(f"{k['key']} ({vi_time(k['at_ms'], tz)})" for k in launch["keys"]) or "—"
-        out.append(_table(["Chỉ tiêu", "Số liệu"], [
-            [("Trạng thái", False), (LAUNCH_STATE_VI.get(launch["state"], launch["state"]), False)],
-            [("Kích hoạt lúc", False), (vi_time(launch["armed_ms"], tz), False)],
-            [("Người bấm nút", False), (keys, False)],
+        out.append(_table([W["figure"], W["value"]], [
+            [(W["state"], False), (LAUNCH_STATE_VI.get(launch["state"], launch["state"]), False)],
+            [(W["armed_at"], False), (vi_time(launch["armed_ms"], tz), False)],
+            [(W["key_holders"], False), (keys, False)],
             [(LAUNCH_VI["fire_at"], False), (vi_time(launch["fire_at_ms"], tz), False)],
             [(LAUNCH_VI["fired_count"], False), (vi_number(fired["count"]), True)],
-            [("Điểm cầu chưa báo", False), (vi_number(fired["missing"]), True)],
-            [("Độ lệch giữa các điểm cầu (ms)", False), (vi_number(fired["spread_ms"]), True)],
-            [("Sai số đồng hồ lớn nhất (ms)", False), (vi_number(fired["worst_bound_ms"]), True)],
+            [(W["not_reported"], False), (vi_number(fired["missing"]), True)],
+            [(W["spread"], False), (vi_number(fired["spread_ms"]), True)],
+            [(W["worst_bound"], False), (vi_number(fired["worst_bound_ms"]), True)],
         ], cls="figures"))
     aborted = (section or {}).get("aborted") or []
     rehearsals = (section or {}).get("rehearsals") or []
     if aborted or rehearsals:
-        out.append(f'<p class="muted">Số lần hủy: {vi_number(len(aborted))}; '
-                   f"số lần diễn tập: {vi_number(len(rehearsals))}.</p>")
+        counts = W["launch_counts"].format(aborted=vi_number(len(aborted)), rehearsals=vi_number(len(rehearsals)))
+        out.append(f'<p class="muted">{_e(counts)}</p>')
     return "".join(out)
-
-
-# -- report snapshots ---------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class Snapshot:
-    label: str
-    taken_ms: float
-    automatic: bool
-    actor: str | None
-    report: dict[str, Any]
-
-
-def snapshots_of(state: EventState) -> list[Snapshot]:
-    found = state.ext.get("reports")
-    if found is None:
-        found = state.ext["reports"] = []
-    assert isinstance(found, list)
-    return found
-
-
-def has_automatic(state: EventState) -> bool:
-    return any(s.automatic for s in snapshots_of(state))
-
-
-def decide_snapshot(state: EventState, report: dict[str, Any], label: Any, now_ms: float, actor: str | None,
-                    automatic: bool = False) -> f.ReportSnapshotTaken:
-    """A snapshot of ``report`` (built at ``now_ms``). Without a label: "báo cáo lúc HH:MM"."""
-    if label is not None and not isinstance(label, str):
-        raise BadRequest("label must be text", code="validation_error",
-                         details=[{"field": "label", "message": "not text"}])
-    text = clean(label)
-    if len(text) > MAX_LABEL:
-        raise BadRequest(f"label is longer than {MAX_LABEL} characters", code="validation_error",
-                         details=[{"field": "label", "message": "too long"}])
-    if not text:
-        text = f"báo cáo lúc {vi_time(now_ms, state.info.timezone, seconds=False)}"
-    return f.ReportSnapshotTaken(at_ms=now_ms, actor=actor, label=text, taken_ms=now_ms, report=report,
-                                 automatic=automatic)
-
-
-def apply_snapshot(state: EventState, fact: f.ReportSnapshotTaken) -> None:
-    if fact.automatic and has_automatic(state):
-        return  # the deadline timer fired in two processes: the first one counts
-    snapshots_of(state).append(Snapshot(fact.label, fact.taken_ms, fact.automatic, fact.actor, dict(fact.report)))
-
-
-def snapshot_view(n: int, snap: Snapshot) -> dict[str, Any]:
-    """One entry of ``GET /report/snapshots`` (``n`` counts from 1)."""
-    return {"n": n, "label": snap.label, "taken_ms": snap.taken_ms, "automatic": snap.automatic,
-            "actor": snap.actor, "seq": snap.report.get("seq"), "overall": snap.report.get("overall")}
-
-
-def snapshot_list(state: EventState) -> list[dict[str, Any]]:
-    return [snapshot_view(n, s) for n, s in enumerate(snapshots_of(state), 1)]
-
-
-def get_snapshot(state: EventState, n: int) -> Snapshot:
-    found = snapshots_of(state)
-    if not 1 <= n <= len(found):
-        raise NotFound(f"no report snapshot {n}", code="not_found")
-    return found[n - 1]
-
-
-class _ReportsExtension(Extension):
-    def dump(self, state: EventState) -> Any:
-        found = state.ext.get("reports")
-        return [asdict(s) for s in found] if found else None
-
-    def load(self, state: EventState, data: Any) -> None:
-        state.ext["reports"] = [Snapshot(**s) for s in data]
-
-
-EXTENSION = _ReportsExtension()

@@ -19,6 +19,7 @@ from server.core.report_render import (
     LAUNCH_STATE_VI,
     LAUNCH_VI,
     LEVEL_VI,
+    W,
     _tz,
     local,
     vi_time,
@@ -83,66 +84,66 @@ def render_xlsx(report: dict[str, Any], label: str | None = None) -> bytes:
     o = report["overall"]
     book = Workbook()
     book.remove(book.active)
-    summary = _sheet(book, "Tổng hợp", ["Chỉ tiêu", "Số liệu", "Tỷ lệ"], [
-        ["Tổng số điểm cầu", o["points"], None],
-        ["Điểm cầu đã điểm danh", o["checked_in"], _ratio(o["checked_in"], o["points"])],
-        ["Điểm cầu chưa kết nối", o["points"] - o["checked_in"], _ratio(o["points"] - o["checked_in"], o["points"])],
-        ["Điểm cầu đang trực tuyến", o["online"], _ratio(o["online"], o["points"])],
-        ["Số người tham dự", o["attendees"], _ratio(o["attendees"], o["expected"])],
-        ["Số người dự kiến", o["expected"], None],
-        ["Sự cố chưa xử lý", o["incidents_open"], None],
+    summary = _sheet(book, W["sheet_summary"], [W["figure"], W["value"], W["rate"]], [
+        [W["total_points"], o["points"], None],
+        [W["checked_points"], o["checked_in"], _ratio(o["checked_in"], o["points"])],
+        [W["missing_points"], o["points"] - o["checked_in"], _ratio(o["points"] - o["checked_in"], o["points"])],
+        [W["online_points"], o["online"], _ratio(o["online"], o["points"])],
+        [W["attendees_n"], o["attendees"], _ratio(o["attendees"], o["expected"])],
+        [W["expected_n"], o["expected"], None],
+        [W["incidents_open"], o["incidents_open"], None],
     ], [34, 16, 12], {2: _INT, 3: _PCT})
     summary.freeze_panes = None
     summary.auto_filter.ref = None
     summary.append([])
-    summary.append(["Sự kiện", report["event"]["name"]])
-    summary.append(["Số liệu tính đến", _naive(report["taken_ms"], tz)])
+    summary.append([W["event"], report["event"]["name"]])
+    summary.append([W["as_of"], _naive(report["taken_ms"], tz)])
     summary.cell(summary.max_row, 2).number_format = _DATETIME
-    summary.append(["Múi giờ", tz])
+    summary.append([W["time_zone"], tz])
     if label:
-        summary.append(["Bản chốt", label])
+        summary.append([W["snapshot_label"], label])
 
-    _sheet(book, "Theo cấp", ["Cấp", "Số điểm cầu", "Đã điểm danh", "Tỷ lệ điểm danh", "Trực tuyến",
-                              "Người tham dự", "Dự kiến", "Tỷ lệ tham dự"],
+    breakdown = [W[k] for k in ("points", "checked_in", "checked_rate", "online", "attendees", "expected",
+                                "attendance_rate")]
+    _sheet(book, W["sheet_levels"], [W["level"], *breakdown],
            [[LEVEL_VI.get(r["level"], r["level"]), *_breakdown_cells(r)] for r in report["by_level"]],
-           [26, 13, 14, 14, 12, 15, 12, 14], _BREAKDOWN_FORMATS, ["Tổng cộng", *_breakdown_cells(o)])
-    _sheet(book, "Theo huyện", ["Mã", "Huyện, thị xã, thành phố", "Số điểm cầu", "Đã điểm danh", "Tỷ lệ điểm danh",
-                                "Trực tuyến", "Người tham dự", "Dự kiến", "Tỷ lệ tham dự"],
+           [26, 13, 14, 14, 12, 15, 12, 14], _BREAKDOWN_FORMATS, [W["total"], *_breakdown_cells(o)])
+    _sheet(book, W["sheet_districts"], [W["code"], W["district_col"], *breakdown],
            [[r["code"], r["name"], *_breakdown_cells(r)] for r in report["by_district"]],
            [16, 30, 13, 14, 14, 12, 15, 12, 14], {k + 1: v for k, v in _BREAKDOWN_FORMATS.items()})
-    _sheet(book, "Điểm cầu chưa kết nối", ["STT", "Mã", "Tên điểm cầu", "Cấp", "Huyện", "Người phụ trách",
-                                           "Điện thoại", "Dự kiến"],
+    _sheet(book, W["sheet_missing"], [W[k] for k in ("no", "code", "name", "level", "district", "chair", "phone",
+                                                     "expected")],
            [[i, m["code"], m["name"], LEVEL_VI.get(m["level"], m["level"]), m["district_name"], m["chair"],
              m["phone"], m["expected"]] for i, m in enumerate(report["missing"], 1)],
            [6, 18, 36, 22, 26, 26, 14, 10], {1: _INT, 8: _INT})
-    _sheet(book, "Sự cố", ["STT", "Mã điểm cầu", "Điểm cầu", "Loại", "Ghi chú", "Từ lúc", "Người phụ trách",
-                           "Điện thoại"],
+    _sheet(book, W["sheet_incidents"], [W[k] for k in ("no", "point_code", "point", "kind", "note", "since", "chair",
+                                                       "phone")],
            [[i, x["point"], x["point_name"], KIND_VI.get(x["kind"], x["kind"]), x["note"],
              _naive(x["opened_ms"], tz), x["chair"], x["phone"]] for i, x in enumerate(report["incidents_open"], 1)],
            [6, 18, 32, 12, 40, 12, 26, 14], {1: _INT, 6: _TIME})
     agenda = report.get("agenda")
     if agenda and agenda.get("items"):
-        _sheet(book, "Chương trình", ["STT", "Nội dung", "Người trình bày", "Kế hoạch (giây)", "Thực tế (giây)",
-                                      "Chênh lệch (giây)", "Bắt đầu", "Kết thúc"],
+        _sheet(book, W["sheet_agenda"], [W[k] for k in ("no", "item", "speaker", "planned_s", "actual_s", "offset_s",
+                                                         "start", "end")],
                [[i["index"] + 1, i["title"], i["speaker"], i["planned_s"], i["actual_s"], i["offset_s"],
                  _naive(i["actual_start_ms"], tz), _naive(i["actual_end_ms"], tz)] for i in agenda["items"]],
                [6, 44, 26, 15, 15, 17, 11, 11], {4: _INT, 5: "0", 6: "+0;-0;0", 7: _TIME, 8: _TIME},
-               ["", "Tổng cộng", "", agenda["planned_total_s"], agenda["actual_total_s"], agenda["offset_s"]])
+               ["", W["total"], "", agenda["planned_total_s"], agenda["actual_total_s"], agenda["offset_s"]])
     launch = (report.get("launch") or {}).get("launch")
     if launch:
         fired = launch["fired"]
         rows: list[list[Any]] = [
-            ["Trạng thái", LAUNCH_STATE_VI.get(launch["state"], launch["state"])],
-            ["Kích hoạt lúc", _naive(launch["armed_ms"], tz)],
+            [W["state"], LAUNCH_STATE_VI.get(launch["state"], launch["state"])],
+            [W["armed_at"], _naive(launch["armed_ms"], tz)],
             [LAUNCH_VI["fire_at"], _naive(launch["fire_at_ms"], tz)],
             [LAUNCH_VI["fired_count"], fired["count"]],
-            ["Điểm cầu chưa báo", fired["missing"]],
-            ["Độ lệch giữa các điểm cầu (ms)", fired["spread_ms"]],
-            ["Sai số đồng hồ lớn nhất (ms)", fired["worst_bound_ms"]],
-            *[[f"Người bấm nút {n}", f"{k['key']} ({vi_time(k['at_ms'], tz)})"]
+            [W["not_reported"], fired["missing"]],
+            [W["spread"], fired["spread_ms"]],
+            [W["worst_bound"], fired["worst_bound_ms"]],
+            *[[W["key_holder_n"].format(n=n), f"{k['key']} ({vi_time(k['at_ms'], tz)})"]
               for n, k in enumerate(launch["keys"], 1)],
         ]
-        ws = _sheet(book, LAUNCH_VI["sheet"], ["Chỉ tiêu", "Số liệu"], rows, [34, 30])
+        ws = _sheet(book, LAUNCH_VI["sheet"], [W["figure"], W["value"]], rows, [34, 30])
         ws["B3"].number_format = _TIME
         ws["B4"].number_format = _TIME
         for ref in ("B5", "B6", "B7", "B8"):

@@ -5,7 +5,7 @@ the I/O shell feeds it only what was appended since the last call) and keeps
 each change to the two cumulative figures, points checked in and attendees,
 with the time it happened. ``series`` cuts those changes into buckets.
 
-The rules mirror the fold (server/core/points.py), so the last bucket agrees
+The rules mirror the fold (server/core/points/folds.py), so the last bucket agrees
 with the live totals: a message id applied once counts once, a count for a
 point not checked in is ignored, a deleted point takes its contribution
 away, and a point created again starts from nothing. Presence (online) is

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from server.core import agenda as ag
 from server.core import keyholders as kh
 from server.core import launch as ln
-from server.core import report_render as rr
+from server.core import report_snapshots as rs
 from server.core.events import event_view
 from server.io.clock import now_ms
 from server.io.ws.hub import CLOSE_POINT_DELETED, CLOSE_TOKEN_REVOKED
@@ -104,9 +104,9 @@ def launch_changed(rt: EventRuntime, seq: int, fact: Any) -> None:
 
 
 def snapshot_taken(rt: EventRuntime, seq: int, fact: Any) -> None:
-    snaps = rr.snapshots_of(rt.state)
+    snaps = rs.snapshots_of(rt.state)
     if snaps and snaps[-1].taken_ms == fact.taken_ms and snaps[-1].label == fact.label:
-        rt.room.broadcast_consoles({"type": "report.snapshot", "snapshot": rr.snapshot_view(len(snaps), snaps[-1])})
+        rt.room.broadcast_consoles({"type": "report.snapshot", "snapshot": rs.snapshot_view(len(snaps), snaps[-1])})
 
 
 def event_deleted(rt: EventRuntime, seq: int, fact: Any) -> None:

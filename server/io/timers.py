@@ -25,7 +25,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from server.core import launch as ln
-from server.core import report_render as rr
+from server.core import report_snapshots as rs
 from server.core.events import instant_ms
 from server.core.report import build_report
 from server.io.clock import now_ms
@@ -76,7 +76,7 @@ def schedule_deadline(rt: EventRuntime) -> None:
     old = rt.timers.pop(DEADLINE_TIMER, None)
     if old is not None:
         old.cancel()
-    if rr.has_automatic(rt.state):
+    if rs.has_automatic(rt.state):
         return
     delay = (instant_ms(rt.state.info.report_deadline) - now_ms()) / 1000.0
     if delay < 0:
@@ -97,15 +97,15 @@ def _deadline_reached(rt: EventRuntime) -> None:
 
 
 async def take_deadline_snapshot(rt: EventRuntime) -> None:
-    if rr.has_automatic(rt.state):
+    if rs.has_automatic(rt.state):
         return
     try:
         if not await rt.journal.try_lease(rt.id, "deadline-report", DEADLINE_LEASE_MS):
             return
         now = now_ms()
         info = rt.state.info
-        fact = rr.decide_snapshot(rt.state, build_report(rt.state, now),
-                                  rr.deadline_label(info.report_deadline, info.timezone), now, None, automatic=True)
+        fact = rs.decide_snapshot(rt.state, build_report(rt.state, now),
+                                  rs.deadline_label(info.report_deadline, info.timezone), now, None, automatic=True)
         await rt.commit([fact])
         rt.log.info("report_snapshot_taken", label=fact.label, automatic=True)
     except Exception:  # the ceremony goes on; the operator can take one by hand

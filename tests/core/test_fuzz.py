@@ -22,7 +22,7 @@ from server.core.events import decide_create_event
 from server.core.fold import snapshot
 from server.core.limits import Buckets
 from server.core.report import build_report
-from server.core.report_render import decide_snapshot
+from server.core.report_snapshots import decide_snapshot
 from tests.core.conftest import ADMIN, NOW, TH_TABLE, Journal, roundtrip, totals_of
 
 pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning")  # big reprs

@@ -6,35 +6,12 @@
 // (checkin/web/launch.js), so this screen fires with every other one.
 
 import {backoffMs, ClockSync, countdownText, Launcher, Liveness, localNow} from '/static/checkin/launch.js';
+import {LABELS} from '/static/labels.js';
 
-const VI = {
-  title: 'Bấm nút phát động', holder: 'Người bấm nút: {name}', loading: 'Đang tải…',
-  invalid: 'Liên kết không còn hiệu lực. Vui lòng liên hệ Ban tổ chức.',
-  idle: 'Chưa đến lúc bấm nút', idle_hint: 'Nút sẽ sáng khi Ban tổ chức kích hoạt nghi thức.',
-  armed: 'Mời bấm nút', armed_hint: 'Bấm khi người dẫn chương trình mời.',
-  pressed: 'Đã bấm — chờ người bấm khác', pressed_hint: 'Đồng hồ đếm ngược sẽ bắt đầu khi đủ người bấm.',
-  countdown: 'Đang đếm ngược', fired: 'ĐÃ PHÁT ĐỘNG', aborted: 'Đã hủy lần bấm nút này',
-  aborted_hint: 'Chờ Ban tổ chức kích hoạt lại.', press: 'BẤM NÚT', rehearsal: ' (diễn tập)',
-  keys: 'Đã bấm {n}/{of}: {names}', online: 'Đã kết nối', offline: 'Mất kết nối — đang thử lại',
-  connecting: 'Đang kết nối…', synced: 'Đồng hồ ±{b} ms', not_synced: 'Đang đồng bộ đồng hồ',
-  error: 'Không bấm được: {msg}', lang: 'English',
-  launch_not_armed: 'nghi thức chưa được kích hoạt.', key_already_pressed: 'bạn đã bấm rồi.',
-  launch_countdown: 'đồng hồ đã bắt đầu đếm ngược.', launch_already_fired: 'đã phát động rồi.',
-};
-const EN = {
-  title: 'Launch key', holder: 'Key holder: {name}', loading: 'Loading…',
-  invalid: 'This link is not valid any more. Please ask the organizers.',
-  idle: 'Not yet time to press', idle_hint: 'The button lights up when the organizers arm the launch.',
-  armed: 'Press now', armed_hint: 'Press when the master of ceremonies invites you.',
-  pressed: 'Pressed — waiting for the other keys', pressed_hint: 'The countdown starts when every key is pressed.',
-  countdown: 'Counting down', fired: 'LAUNCHED', aborted: 'This launch was stopped',
-  aborted_hint: 'Wait for the organizers to arm it again.', press: 'PRESS', rehearsal: ' (rehearsal)',
-  keys: 'Pressed {n}/{of}: {names}', online: 'Connected', offline: 'Disconnected — retrying',
-  connecting: 'Connecting…', synced: 'Clock ±{b} ms', not_synced: 'Syncing the clock',
-  error: 'Could not press: {msg}', lang: 'Tiếng Việt',
-  launch_not_armed: 'the launch is not armed.', key_already_pressed: 'you have already pressed.',
-  launch_countdown: 'the countdown has started.', launch_already_fired: 'it has already fired.',
-};
+// The page's words, error codes among them: LABELS[lang].keyholder
+// (server/core/labels_ui.py), served as /static/labels.js.
+const VI = LABELS.vi.keyholder;
+const EN = LABELS.en.keyholder;
 let lang = localStorage.getItem('launchday.lang') === 'en' ? 'en' : 'vi';
 const t = (key, params) => ((lang === 'en' ? EN : VI)[key] || key).replace(/\{(\w+)\}/g, (_, k) => String(params?.[k] ?? ''));
 const $ = (id) => document.getElementById(id);

@@ -43,7 +43,8 @@ from server.io.http.auth import need, store_of
 SERVICE_WORKER = Path(__file__).resolve().parents[3] / "checkin" / "web" / "sw.js"
 
 LEVEL_VI = labels.LEVELS["vi"]  # the one source of level names (server/core/labels.py)
-NO_DISTRICT = "Cấp tỉnh"  # points outside any district: the province hall, departments…
+W = labels.LINKS["vi"]  # the sheet's own words
+NO_DISTRICT = W["no_district"]  # points outside any district: the province hall, departments…
 
 
 def public_base(request: web.Request) -> str:
@@ -131,13 +132,13 @@ def _card(r: dict[str, Any]) -> str:
     e = html.escape
     lines = [
         f'<article class="card" data-code="{e(r["code"])}">',
-        f'<img class="qr" alt="Mã QR liên kết của {e(r["name"])}" src="{_qr_uri(r["url"])}">',
+        f'<img class="qr" alt="{e(W["qr_alt"].format(name=r["name"]))}" src="{_qr_uri(r["url"])}">',
         "<div>",
         f"<h3>{e(r['name'])}</h3>",
-        f"<p>Cấp: {e(LEVEL_VI.get(r['level'], r['level']))} · Mã: {e(r['code'])}</p>",
-        f"<p>Địa bàn: {e(r['district_name'] or NO_DISTRICT)}</p>",
-        f"<p>Người phụ trách: {e(r['chair'] or '—')}</p>",
-        f"<p>Điện thoại: {e(r['phone'] or '—')}</p>",
+        f"<p>{e(W['level_code'].format(level=LEVEL_VI.get(r['level'], r['level']), code=r['code']))}</p>",
+        f"<p>{e(W['area'].format(district=r['district_name'] or NO_DISTRICT))}</p>",
+        f"<p>{e(W['chair'].format(chair=r['chair'] or '—'))}</p>",
+        f"<p>{e(W['phone'].format(phone=r['phone'] or '—'))}</p>",
         f'<p class="url">{e(r["url"])}</p>',
         "</div></article>",
     ]
@@ -164,17 +165,16 @@ async def links_html(request: web.Request) -> web.Response:
         '<html lang="vi"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         '<meta name="robots" content="noindex"><meta name="referrer" content="no-referrer">',
-        f"<title>Liên kết điểm cầu — {e(state.info.name)}</title>",
+        f"<title>{e(W['title'].format(name=state.info.name))}</title>",
         f"<style>{SHEET_CSS}</style></head><body>",
         "<header>",
         f"<h1>{e(state.info.name)}</h1>",
-        f"<p>Danh sách liên kết điểm cầu{scope} · {len(rows)} điểm cầu · in lúc {taken:%H:%M %d/%m/%Y}</p>",
-        '<p class="note">Mỗi điểm cầu có một liên kết riêng: quét mã QR bằng điện thoại để mở trang điểm danh. '
-        "Không chia sẻ liên kết cho người ngoài điểm cầu.</p>",
+        f"<p>{W['summary'].format(scope=scope, n=len(rows), t=f'{taken:%H:%M %d/%m/%Y}')}</p>",
+        f'<p class="note">{e(W["note"])}</p>',
         "</header>",
     ]
     if not rows:
-        parts.append("<p>Không có điểm cầu nào.</p>")
+        parts.append(f"<p>{e(W['none'])}</p>")
     for name, group in groups:
         parts.append(f"<section><h2>{e(name)} ({len(group)})</h2><div class=\"grid\">")
         parts.extend(_card(r) for r in group)

@@ -106,8 +106,12 @@ async def ws_display(request: web.Request) -> web.StreamResponse:
 
 async def labels_js(request: web.Request) -> web.Response:
     """The one source of level names and labels (server/core/labels.py) as an
-    ES module, for the point page, the hall and the console."""
-    return web.Response(text=LABELS_JS, content_type="text/javascript", charset="utf-8", headers=NO_CACHE)
+    ES module, for every page. Gzipped when the browser takes it (the point
+    page's first load on a phone)."""
+    response = web.Response(text=LABELS_JS, content_type="text/javascript", charset="utf-8", headers=NO_CACHE)
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        response.enable_compression(web.ContentCoding.gzip)
+    return response
 
 
 _COMPRESSIBLE = (".html", ".js", ".css", ".svg", ".json", ".webmanifest")

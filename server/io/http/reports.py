@@ -32,6 +32,7 @@ import structlog
 from aiohttp import web
 
 from server.core import report_render as rr
+from server.core import report_snapshots as rs
 from server.core.audit import AuditLog, limit_param, seq_param
 from server.core.errors import BadRequest
 from server.core.report import build_report, render_csv
@@ -84,7 +85,7 @@ async def report_file(request: web.Request) -> web.Response:
 @routes.get("/api/events/{eid}/report/snapshots")
 async def list_snapshots(request: web.Request) -> web.Response:
     need(request, "viewer")
-    return json_response(rr.snapshot_list(event_of(request).state))
+    return json_response(rs.snapshot_list(event_of(request).state))
 
 
 @routes.post("/api/events/{eid}/report/snapshots")
@@ -95,11 +96,11 @@ async def take_snapshot(request: web.Request) -> web.Response:
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object", code="validation_error")
     now = now_ms()
-    fact = rr.decide_snapshot(rt.state, build_report(rt.state, now), body.get("label"), now, actor)
+    fact = rs.decide_snapshot(rt.state, build_report(rt.state, now), body.get("label"), now, actor)
     await rt.commit([fact])
-    snaps = rr.snapshots_of(rt.state)
+    snaps = rs.snapshots_of(rt.state)
     n = next(i for i in range(len(snaps), 0, -1) if snaps[i - 1].taken_ms == fact.taken_ms)
-    return json_response(rr.snapshot_view(n, snaps[n - 1]), 201)
+    return json_response(rs.snapshot_view(n, snaps[n - 1]), 201)
 
 
 @routes.get(r"/api/events/{eid}/report/snapshots/{n:\d+}.{fmt:json|csv|xlsx|html}")
@@ -107,7 +108,7 @@ async def get_snapshot(request: web.Request) -> web.Response:
     need(request, "viewer")
     rt = event_of(request)
     n = int(request.match_info["n"])
-    snap = rr.get_snapshot(rt.state, n)
+    snap = rs.get_snapshot(rt.state, n)
     fmt = request.match_info["fmt"]
     report = snap.report
     if fmt == "json":
