@@ -1,4 +1,4 @@
-"""The ``launchday`` command: serve, demo, token."""
+"""The ``launchday`` command: serve, demo, token, registry."""
 
 from __future__ import annotations
 
@@ -49,10 +49,17 @@ def main(argv: list[str] | None = None) -> None:
     from server.io import cli_token
 
     cli_token.add_parser(sub, os.environ.get("LAUNCHDAY_DATA", "data"))
+    # -- launchday registry (the official list's import sheet; see cli_registry.py) --
+    from server.io import cli_registry
+
+    cli_registry.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "token":
         raise SystemExit(cli_token.run(args))
     # -- end launchday token --
+    if args.command == "registry":
+        raise SystemExit(cli_registry.run(args))
+    # -- end launchday registry --
     logs.configure(args.log_level)
     if args.uvloop:
         try:
