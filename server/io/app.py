@@ -12,14 +12,12 @@ import structlog
 from aiohttp import web
 
 from server.io import gcpolicy, looplag
-from server.io.http import ceremony, links, openapi, pages, people, reports, rest
+from server.io.http import pages, routes
 from server.io.http.auth import STORE_KEY, errors_middleware
 from server.io.journal.sqlite import JournalBusy, SqliteJournal
 from server.io.limits import GUARD_KEY, MAX_IMPORT_BODY, Guard
 from server.io.store import Store
-from server.io.ws import console as ws_console
 from server.io.ws import firing
-from server.io.ws import point as ws_point
 from server.io.ws.hub import CLOSE_GOING_AWAY
 
 log = structlog.get_logger("launchday.app")
@@ -57,6 +55,10 @@ def make_store(data: Path, token: str, redis_url: str | None = None, redis_repli
     return Store(journal, token, RedisPresence(journal))
 
 
+async def _check_routes(app: web.Application) -> None:
+    routes.check(app)  # at start, after every route is added: none escapes the table
+
+
 def create_app(data_dir: str | Path, token: str | None = None, *, redis_url: str | None = None,
                redis_replicas: int = 0, redis_durability: str = "always") -> web.Application:
     data = Path(data_dir)
@@ -65,7 +67,7 @@ def create_app(data_dir: str | Path, token: str | None = None, *, redis_url: str
         if fresh:
             print(f"launchday: generated the admin token (saved in {data / 'admin_token'}):\n  {token}",
                   flush=True)
-    app = web.Application(middlewares=[errors_middleware, pages.compress_pages], client_max_size=MAX_BODY)
+    app = web.Application(middlewares=[errors_middleware, routes.roles_middleware, pages.compress_pages], client_max_size=MAX_BODY)
     store = make_store(data, token, redis_url, redis_replicas, redis_durability)
     app[STORE_KEY] = store
     app[GUARD_KEY] = Guard()
@@ -108,13 +110,6 @@ def create_app(data_dir: str | Path, token: str | None = None, *, redis_url: str
 
     app.cleanup_ctx.append(lifecycle)
     app.on_shutdown.append(on_shutdown)
-    app.router.add_routes(rest.routes)
-    openapi.add_routes(app)
-    app.router.add_routes(ceremony.routes)
-    reports.add_routes(app)
-    app.router.add_get("/ws/point", ws_point.handle)
-    app.router.add_get("/ws/console", ws_console.handle)
-    pages.add_routes(app)
-    links.add_routes(app)
-    people.add_routes(app)
+    routes.install(app)
+    app.on_startup.append(_check_routes)
     return app

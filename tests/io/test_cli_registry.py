@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from server.io.cli import main
-from server.io.importfile import read_table
+from server.io.http.importfile import read_table
 from tests.utils import ROOT, timeout
 
 

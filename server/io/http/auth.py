@@ -42,6 +42,8 @@ log = structlog.get_logger("launchday.http")
 
 SESSION_COOKIE = "launchday_session"
 STORE_KEY: web.AppKey[Any] = web.AppKey("store", object)
+# The route table's role of a (method, path): set by server/io/http/routes.py, read by the OpenAPI document.
+ROLE_OF_KEY: web.AppKey[Any] = web.AppKey("role_of", object)
 
 
 def store_of(request: web.Request) -> Any:
@@ -129,6 +131,26 @@ def identify(request: web.Request) -> tuple[str, str, bool]:
         result = (found[0], found[1], True)
     request[_WHO] = result
     return result
+
+
+_ACTOR: web.RequestKey[str] = web.RequestKey("actor", str)
+
+
+def authorize(request: web.Request, role: str, socket: bool = False) -> None:
+    """The route table's rule for an organizer route (server/io/http/routes.py),
+    applied before its handler: the caller holds ``role`` (else 401/403), and
+    a socket opened with the session cookie comes from our own origin."""
+    if socket:
+        check_origin(request)  # a page of another site cannot open it with the cookie (403 before the upgrade)
+    request[_ACTOR] = need(request, role)
+
+
+def actor_of(request: web.Request) -> str:
+    """The organizer calling, as the route table's rule found it."""
+    try:
+        return request[_ACTOR]
+    except KeyError:  # a programming error: the route's table entry is not an organizer role
+        raise RuntimeError(f"{request.method} {request.path}: no organizer role in the route table") from None
 
 
 def role_of(request: web.Request) -> str | None:

@@ -16,22 +16,17 @@ from server.core import launch as ln
 from server.core.errors import BadRequest
 from server.io.clock import now_ms
 from server.io.effects import agenda_view, launch_view
-from server.io.http.auth import event_of, json_body, json_response, need
-
-routes = web.RouteTableDef()
+from server.io.http.auth import actor_of, event_of, json_body, json_response
 
 # -- REST -------------------------------------------------------------------------
 
 
-@routes.get("/api/events/{eid}/agenda")
 async def get_agenda(request: web.Request) -> web.Response:
-    need(request, "viewer")
     return json_response(agenda_view(event_of(request)))
 
 
-@routes.put("/api/events/{eid}/agenda")
 async def put_agenda(request: web.Request) -> web.Response:
-    actor = need(request, "operator")
+    actor = actor_of(request)
     rt = event_of(request)
     decision = ag.decide_set_agenda(rt.state, await json_body(request), now_ms(), actor)
     if decision.facts:
@@ -39,18 +34,15 @@ async def put_agenda(request: web.Request) -> web.Response:
     return json_response(agenda_view(rt))
 
 
-@routes.post("/api/events/{eid}/agenda/{action}")
 async def agenda_action(request: web.Request) -> web.Response:
-    actor = need(request, "operator")
+    actor = actor_of(request)
     rt = event_of(request)
     decision = ag.decide_agenda_action(rt.state, request.match_info["action"], now_ms(), actor)
     await rt.commit(decision.facts)
     return json_response(agenda_view(rt))
 
 
-@routes.get("/api/events/{eid}/launch")
 async def get_launch(request: web.Request) -> web.Response:
-    need(request, "viewer")
     rt = event_of(request)
     return json_response({**launch_view(rt), "fired_stats": ln.fired_stats(rt.state),
                               "fired_missing": ln.fired_missing(rt.state)})
@@ -64,9 +56,8 @@ LAUNCH_ACTIONS = {
 }
 
 
-@routes.post("/api/events/{eid}/launch/{action}")
 async def launch_action(request: web.Request) -> web.Response:
-    actor = need(request, "operator")
+    actor = actor_of(request)
     rt = event_of(request)
     action = LAUNCH_ACTIONS.get(request.match_info["action"])
     if action is None:

@@ -12,13 +12,14 @@ routes are documented in docs/protocol.md and not here yet.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from server.core.facts import Level, Role
-from server.io.http.auth import json_response
+from server.io.http.auth import ROLE_OF_KEY, json_response
 
 # -- models -------------------------------------------------------------------------
 
@@ -261,64 +262,65 @@ KID = {"name": "kid", "in": "path", "required": True, "schema": {"type": "string
 AGENDA_ACTION = {"name": "action", "in": "path", "required": True,
                  "schema": {"type": "string", "enum": ["start", "next", "prev", "pause", "resume", "finish"]}}
 
-# (method, path, role or None, summary, request body model, {status: response model or None}, extra params)
-Op = tuple[str, str, str | None, str, Any, dict[int, Any], list[dict[str, Any]]]
+# (method, path, summary, request body model, {status: response model or None}, extra params);
+# the role comes from the route table (server/io/http/routes.py).
+Op = tuple[str, str, str, Any, dict[int, Any], list[dict[str, Any]]]
 OPERATIONS: list[Op] = [
-    ("get", "/healthz", None, "Health: 503 when the journal cannot write", None, {200: Health, 503: Health}, []),
-    ("post", "/api/session", None, "Log in: a session cookie for an organizer token", Login, {200: Me}, []),
-    ("delete", "/api/session", None, "Log out: the session ends on the server", None, {204: None}, []),
-    ("get", "/api/me", "viewer", "Who the credentials belong to", None, {200: Me}, []),
-    ("post", "/api/tokens", "admin", "Issue an organizer token", TokenCreate, {201: TokenIssued}, []),
-    ("get", "/api/tokens", "admin", "Organizer tokens", None, {200: list[TokenView]}, []),
-    ("delete", "/api/tokens/{tid}", "admin", "Revoke a token and its sessions", None, {204: None},
+    ("get", "/healthz", "Health: 503 when the journal cannot write", None, {200: Health, 503: Health}, []),
+    ("post", "/api/session", "Log in: a session cookie for an organizer token", Login, {200: Me}, []),
+    ("delete", "/api/session", "Log out: the session ends on the server", None, {204: None}, []),
+    ("get", "/api/me", "Who the credentials belong to", None, {200: Me}, []),
+    ("post", "/api/tokens", "Issue an organizer token", TokenCreate, {201: TokenIssued}, []),
+    ("get", "/api/tokens", "Organizer tokens", None, {200: list[TokenView]}, []),
+    ("delete", "/api/tokens/{tid}", "Revoke a token and its sessions", None, {204: None},
      [{"name": "tid", "in": "path", "required": True, "schema": {"type": "string"}}]),
-    ("post", "/api/events", "admin", "Create an event", EventCreate, {201: EventView}, []),
-    ("get", "/api/events", "viewer", "Events", None, {200: list[EventView]}, []),
-    ("get", "/api/events/{eid}", "viewer", "One event", None, {200: EventView}, [EID]),
-    ("patch", "/api/events/{eid}", "admin", "Edit an event (name, times, time zone)", EventPatch, {200: EventView},
+    ("post", "/api/events", "Create an event", EventCreate, {201: EventView}, []),
+    ("get", "/api/events", "Events", None, {200: list[EventView]}, []),
+    ("get", "/api/events/{eid}", "One event", None, {200: EventView}, [EID]),
+    ("patch", "/api/events/{eid}", "Edit an event (name, times, time zone)", EventPatch, {200: EventView},
      [EID]),
-    ("delete", "/api/events/{eid}", "admin", "Delete an event (refused while its ceremony is under way)", None,
+    ("delete", "/api/events/{eid}", "Delete an event (refused while its ceremony is under way)", None,
      {204: None}, [EID]),
-    ("get", "/api/events/{eid}/keyholders", "viewer", "The launch's key holders", None,
+    ("get", "/api/events/{eid}/keyholders", "The launch's key holders", None,
      {200: list[KeyHolderView]}, [EID]),
-    ("post", "/api/events/{eid}/keyholders", "operator", "Add a key holder (their link shown once)",
+    ("post", "/api/events/{eid}/keyholders", "Add a key holder (their link shown once)",
      KeyHolderCreate, {201: KeyHolderIssued}, [EID]),
-    ("delete", "/api/events/{eid}/keyholders/{kid}", "operator", "Revoke a key holder's link", None,
+    ("delete", "/api/events/{eid}/keyholders/{kid}", "Revoke a key holder's link", None,
      {204: None}, [EID, KID]),
-    ("get", "/api/keyholder", "keyholder", "A key holder's own page data", None, {200: KeyHolderMe}, []),
-    ("post", "/api/keyholder/press", "keyholder", "A key holder presses their own key", None,
+    ("get", "/api/keyholder", "A key holder's own page data", None, {200: KeyHolderMe}, []),
+    ("post", "/api/keyholder/press", "A key holder presses their own key", None,
      {200: LaunchObject}, []),
-    ("get", "/api/tokens/audit", "admin", "Organizer tokens issued and revoked", None, {200: AuditPage}, []),
-    ("post", "/api/events/{eid}/points/import", "admin", "Import points (CSV or XLSX, at most 5 MB)",
+    ("get", "/api/tokens/audit", "Organizer tokens issued and revoked", None, {200: AuditPage}, []),
+    ("post", "/api/events/{eid}/points/import", "Import points (CSV or XLSX, at most 5 MB)",
      "import", {200: ImportSummary}, [EID]),
-    ("get", "/api/events/{eid}/points", "viewer", "Points, filtered", None, {200: list[PointView]},
+    ("get", "/api/events/{eid}/points", "Points, filtered", None, {200: list[PointView]},
      [EID] + [{"name": q, "in": "query", "required": False, "schema": {"type": "string"}}
               for q in ("level", "parent", "status", "q", "district")]),
-    ("post", "/api/events/{eid}/points", "admin", "Create a point", PointCreate, {201: PointView}, [EID]),
-    ("get", "/api/events/{eid}/points/{code}", "viewer", "One point", None, {200: PointView}, [EID, CODE]),
-    ("patch", "/api/events/{eid}/points/{code}", "admin", "Edit a point", PointPatch, {200: PointView}, [EID, CODE]),
-    ("delete", "/api/events/{eid}/points/{code}", "admin", "Delete a point", None, {204: None}, [EID, CODE]),
-    ("post", "/api/events/{eid}/points/{code}/token", "admin", "Rotate a point's token", None, {200: PointView},
+    ("post", "/api/events/{eid}/points", "Create a point", PointCreate, {201: PointView}, [EID]),
+    ("get", "/api/events/{eid}/points/{code}", "One point", None, {200: PointView}, [EID, CODE]),
+    ("patch", "/api/events/{eid}/points/{code}", "Edit a point", PointPatch, {200: PointView}, [EID, CODE]),
+    ("delete", "/api/events/{eid}/points/{code}", "Delete a point", None, {204: None}, [EID, CODE]),
+    ("post", "/api/events/{eid}/points/{code}/token", "Rotate a point's token", None, {200: PointView},
      [EID, CODE]),
-    ("get", "/api/events/{eid}/totals", "viewer", "Live totals", None, {200: Totals}, [EID]),
-    ("get", "/api/events/{eid}/incidents", "viewer", "Incidents", None, {200: list[IncidentView]},
+    ("get", "/api/events/{eid}/totals", "Live totals", None, {200: Totals}, [EID]),
+    ("get", "/api/events/{eid}/incidents", "Incidents", None, {200: list[IncidentView]},
      [EID, {"name": "open", "in": "query", "required": False, "schema": {"type": "string"}}]),
-    ("post", "/api/events/{eid}/incidents/{iid}/resolve", "operator", "Resolve an incident", None,
+    ("post", "/api/events/{eid}/incidents/{iid}/resolve", "Resolve an incident", None,
      {200: IncidentView}, [EID, {"name": "iid", "in": "path", "required": True, "schema": {"type": "string"}}]),
-    ("post", "/api/events/{eid}/notices", "operator", "Send a notice to the points", Notice, {201: NoticeSent},
+    ("post", "/api/events/{eid}/notices", "Send a notice to the points", Notice, {201: NoticeSent},
      [EID]),
-    ("get", "/api/events/{eid}/agenda", "viewer", "The agenda and its timings", None, {200: AgendaObject}, [EID]),
-    ("put", "/api/events/{eid}/agenda", "operator", "Set the agenda's items (refused while it runs)", AgendaPut,
+    ("get", "/api/events/{eid}/agenda", "The agenda and its timings", None, {200: AgendaObject}, [EID]),
+    ("put", "/api/events/{eid}/agenda", "Set the agenda's items (refused while it runs)", AgendaPut,
      {200: AgendaObject}, [EID]),
-    ("post", "/api/events/{eid}/agenda/{action}", "operator", "Step the agenda", None, {200: AgendaObject},
+    ("post", "/api/events/{eid}/agenda/{action}", "Step the agenda", None, {200: AgendaObject},
      [EID, AGENDA_ACTION]),
-    ("get", "/api/events/{eid}/launch", "viewer", "The launch, its firing figures and who has not reported",
+    ("get", "/api/events/{eid}/launch", "The launch, its firing figures and who has not reported",
      None, {200: LaunchObject}, [EID]),
-    ("post", "/api/events/{eid}/launch/arm", "operator", "Arm the launch", LaunchArm, {200: LaunchObject}, [EID]),
-    ("post", "/api/events/{eid}/launch/press", "operator", "Press a key", LaunchPress, {200: LaunchObject}, [EID]),
-    ("post", "/api/events/{eid}/launch/abort", "operator", "Abort before the fire time", None,
+    ("post", "/api/events/{eid}/launch/arm", "Arm the launch", LaunchArm, {200: LaunchObject}, [EID]),
+    ("post", "/api/events/{eid}/launch/press", "Press a key", LaunchPress, {200: LaunchObject}, [EID]),
+    ("post", "/api/events/{eid}/launch/abort", "Abort before the fire time", None,
      {200: LaunchObject}, [EID]),
-    ("post", "/api/events/{eid}/launch/reset", "operator", "Back to idle after a rehearsal or an abort", None,
+    ("post", "/api/events/{eid}/launch/reset", "Back to idle after a rehearsal or an abort", None,
      {200: LaunchObject}, [EID]),
 ]
 
@@ -345,18 +347,20 @@ def _ref(model: Any, schemas: dict[str, Any]) -> dict[str, Any]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def build() -> dict[str, Any]:
+def build(roles: Callable[[str, str], str]) -> dict[str, Any]:
+    """The document; ``roles(method, path)`` is the route table's role of an operation."""
     schemas: dict[str, Any] = {}
     paths: dict[str, Any] = {}
     error = {"application/json": {"schema": _ref(Error, schemas)}}
-    for method, path, role, summary, body, answers, params in OPERATIONS:
+    for method, path, summary, body, answers, params in OPERATIONS:
+        role = roles(method, path)
         op: dict[str, Any] = {"summary": summary, "operationId": f"{method}_{path}", "responses": {}}
         if params:
             op["parameters"] = params
         if role == "keyholder":
             op["security"] = [{"bearer": []}]
             op["description"] = "A key holder's own token (its /k/<token> link); nothing else can call it."
-        elif role is not None:
+        elif role != "public":
             op["security"] = [{"bearer": []}, {"session": []}]
             op["description"] = f"Needs the {role} role (viewer ⊂ operator ⊂ admin)."
         if body == "import":
@@ -400,9 +404,6 @@ _DOC: dict[str, Any] | None = None
 async def handle(request: web.Request) -> web.Response:
     global _DOC
     if _DOC is None:
-        _DOC = build()
+        _DOC = build(request.app[ROLE_OF_KEY])
     return json_response(_DOC)
 
-
-def add_routes(app: web.Application) -> None:
-    app.router.add_get("/api/openapi.json", handle)

@@ -133,19 +133,3 @@ async def compress_pages(request: web.Request, handler: Any) -> web.StreamRespon
         response.enable_compression(web.ContentCoding.gzip)
     return response
 
-
-def add_routes(app: web.Application) -> None:
-    app.router.add_get("/", root)
-    app.router.add_get("/console/", console)
-    app.router.add_get("/console", root)
-    app.router.add_get("/p/{token}", point_page)
-    app.router.add_get("/hall", hall)
-    app.router.add_get("/ws/display", ws_display)
-    # Before the static directories, so these paths are the generated module;
-    # under /static/checkin/ the point page's service worker caches it too.
-    app.router.add_get("/static/labels.js", labels_js)
-    app.router.add_get("/static/checkin/labels.js", labels_js)
-    if CONSOLE.is_dir():
-        app.router.add_static("/static/console/", CONSOLE, append_version=False)
-    if CHECKIN.is_dir():
-        app.router.add_static("/static/checkin/", CHECKIN, append_version=False)

@@ -21,13 +21,13 @@ from server.core.events import decide_delete_event, decide_edit_event, event_vie
 from server.io.clock import now_ms
 from server.io.effects import launch_view
 from server.io.http.auth import (
+    actor_of,
     auth_failed,
     bearer,
     check_auth_rate,
     event_of,
     json_body,
     json_response,
-    need,
     store_of,
 )
 from server.io.http.links import public_base
@@ -36,15 +36,11 @@ from server.io.http.qr import keyholder_url, qr_svg
 from server.io.runtime import EventRuntime
 from server.io.store import new_token
 
-routes = web.RouteTableDef()
-
-
 # -- the event --------------------------------------------------------------------------
 
 
-@routes.patch("/api/events/{eid}")
 async def edit_event(request: web.Request) -> web.Response:
-    actor = need(request, "admin")
+    actor = actor_of(request)
     rt = event_of(request)
     facts = decide_edit_event(rt.state, await json_body(request), now_ms(), actor)
     if facts:
@@ -52,9 +48,8 @@ async def edit_event(request: web.Request) -> web.Response:
     return json_response(event_view(rt.state.info))
 
 
-@routes.delete("/api/events/{eid}")
 async def delete_event(request: web.Request) -> web.Response:
-    actor = need(request, "admin")
+    actor = actor_of(request)
     rt = event_of(request)
     await rt.commit(decide_delete_event(rt.state, now_ms(), actor))
     return web.Response(status=204)
@@ -63,10 +58,8 @@ async def delete_event(request: web.Request) -> web.Response:
 # -- organizer tokens: the audit of the _org stream -------------------------------------
 
 
-@routes.get("/api/tokens/audit")
 async def org_audit(request: web.Request) -> web.Response:
     """Organizer tokens issued and revoked (the ``_org`` stream), newest first."""
-    need(request, "admin")
     store = store_of(request)
     entries = [(seq, fact) for seq, fact in await store.journal.read(orgs.ORG_STREAM)
                if fact.type in ("org.token_issued", "org.token_revoked")]  # not every log-in
@@ -77,15 +70,12 @@ async def org_audit(request: web.Request) -> web.Response:
 # -- key holders (operators manage them) ----------------------------------------------------
 
 
-@routes.get("/api/events/{eid}/keyholders")
 async def list_keyholders(request: web.Request) -> web.Response:
-    need(request, "viewer")
     return json_response(kh.keyholders_view(event_of(request).state))
 
 
-@routes.post("/api/events/{eid}/keyholders")
 async def add_keyholder(request: web.Request) -> web.Response:
-    actor = need(request, "operator")
+    actor = actor_of(request)
     rt = event_of(request)
     token = new_token()
     fact = kh.decide_add(rt.state, await json_body(request), token, now_ms(), actor)
@@ -95,9 +85,8 @@ async def add_keyholder(request: web.Request) -> web.Response:
     return json_response({**kh.keyholder_view(holder), "token": token, "url": url, "qr_svg": qr_svg(url)}, 201)
 
 
-@routes.delete("/api/events/{eid}/keyholders/{kid}")
 async def revoke_keyholder(request: web.Request) -> web.Response:
-    actor = need(request, "operator")
+    actor = actor_of(request)
     rt = event_of(request)
     await rt.commit([kh.decide_revoke(rt.state, request.match_info["kid"], now_ms(), actor)])
     return web.Response(status=204)
@@ -125,7 +114,6 @@ def _holder(request: web.Request) -> tuple[EventRuntime, kh.KeyHolder]:
     return found
 
 
-@routes.get("/api/keyholder")
 async def keyholder_me(request: web.Request) -> web.Response:
     rt, holder = _holder(request)
     info = rt.state.info
@@ -135,7 +123,6 @@ async def keyholder_me(request: web.Request) -> web.Response:
                           "launch": launch_view(rt)})
 
 
-@routes.post("/api/keyholder/press")
 async def keyholder_press(request: web.Request) -> web.Response:
     """The holder's own key: the key is their name (the body is ignored)."""
     rt, holder = _holder(request)
@@ -150,9 +137,5 @@ async def keyholder_page(request: web.Request) -> web.StreamResponse:
         return invalid_link_page()
     return _file(CONSOLE / "keyholder.html")
 
-
-def add_routes(app: web.Application) -> None:
-    app.router.add_routes(routes)
-    app.router.add_get("/k/{token}", keyholder_page)
 
 

@@ -38,11 +38,10 @@ from server.core.errors import BadRequest
 from server.core.report import build_report, render_csv
 from server.core.timeline import Timeline, bucket_seconds, timeline_view
 from server.io.clock import local_time, now_ms
-from server.io.http.auth import event_of, json_body, json_response, need
+from server.io.http.auth import actor_of, event_of, json_body, json_response
 from server.io.runtime import EventRuntime
 
 log = structlog.get_logger("launchday.reports")
-routes = web.RouteTableDef()
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -72,9 +71,7 @@ async def render(report: dict[str, Any], fmt: str, filename: str, label: str | N
                         headers={"Content-Disposition": f'inline; filename="{filename}.html"'})
 
 
-@routes.get(r"/api/events/{eid}/report.{fmt:xlsx|html}")
 async def report_file(request: web.Request) -> web.Response:
-    need(request, "viewer")
     rt = event_of(request)
     return await render(build_report(rt.state, now_ms()), request.match_info["fmt"], f"bao-cao-{rt.id}")
 
@@ -82,15 +79,12 @@ async def report_file(request: web.Request) -> web.Response:
 # -- snapshots -------------------------------------------------------------------
 
 
-@routes.get("/api/events/{eid}/report/snapshots")
 async def list_snapshots(request: web.Request) -> web.Response:
-    need(request, "viewer")
     return json_response(rs.snapshot_list(event_of(request).state))
 
 
-@routes.post("/api/events/{eid}/report/snapshots")
 async def take_snapshot(request: web.Request) -> web.Response:
-    actor = need(request, "operator")
+    actor = actor_of(request)
     rt = event_of(request)
     body = await json_body(request) if request.can_read_body else {}
     if not isinstance(body, dict):
@@ -103,9 +97,7 @@ async def take_snapshot(request: web.Request) -> web.Response:
     return json_response(rs.snapshot_view(n, snaps[n - 1]), 201)
 
 
-@routes.get(r"/api/events/{eid}/report/snapshots/{n:\d+}.{fmt:json|csv|xlsx|html}")
 async def get_snapshot(request: web.Request) -> web.Response:
-    need(request, "viewer")
     rt = event_of(request)
     n = int(request.match_info["n"])
     snap = rs.get_snapshot(rt.state, n)
@@ -151,9 +143,7 @@ async def index_of(rt: EventRuntime) -> JournalIndex:
     return await index.refresh(rt)
 
 
-@routes.get("/api/events/{eid}/audit")
 async def audit(request: web.Request) -> web.Response:
-    need(request, "viewer")
     rt = event_of(request)
     q = request.query
     after = seq_param(q.get("after_seq")) or 0
@@ -162,9 +152,7 @@ async def audit(request: web.Request) -> web.Response:
     return json_response(index.audit.page(after, before, limit_param(q.get("limit"))))
 
 
-@routes.get("/api/events/{eid}/timeline")
 async def timeline(request: web.Request) -> web.Response:
-    need(request, "viewer")
     rt = event_of(request)
     bucket_s = bucket_seconds(request.query.get("bucket_s"))
     raw_from = request.query.get("from_ms")
@@ -177,6 +165,3 @@ async def timeline(request: web.Request) -> web.Response:
     return json_response({**timeline_view(index.timeline, bucket_s, now_ms(), from_ms),
                   "points": totals.points, "expected": totals.expected})
 
-
-def add_routes(app: web.Application) -> None:
-    app.router.add_routes(routes)

@@ -21,13 +21,13 @@ from server.io import gcpolicy, metrics
 from server.io.clock import local_time, now_ms
 from server.io.http.auth import (
     SESSION_COOKIE,
+    actor_of,
     auth_failed,
     check_auth_rate,
     check_origin,
     event_of,
     json_body,
     json_response,
-    need,
     new_session_id,
     read_body,
     role_of,
@@ -41,15 +41,9 @@ from server.io.limits import MAX_IMPORT_BODY
 from server.io.runtime import EventRuntime
 from server.io.store import new_token
 
-routes = web.RouteTableDef()
-
-
-
-
 # -- service ------------------------------------------------------------------
 
 
-@routes.get("/healthz")
 async def healthz(request: web.Request) -> web.Response:
     """200 only when this process can make a write durable (docs/protocol.md#health)."""
     reason = store_of(request).health()
@@ -58,7 +52,6 @@ async def healthz(request: web.Request) -> web.Response:
     return json_response({"status": "ok"})
 
 
-@routes.get("/metrics")
 async def prometheus(request: web.Request) -> web.Response:
     return web.Response(body=generate_latest(metrics.REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
@@ -66,7 +59,6 @@ async def prometheus(request: web.Request) -> web.Response:
 # -- sessions and organizer tokens -------------------------------------------------
 
 
-@routes.post("/api/session")
 async def login(request: web.Request) -> web.Response:
     """Trade a token for a session cookie holding a random session id."""
     check_auth_rate(request)
@@ -86,7 +78,6 @@ async def login(request: web.Request) -> web.Response:
     return resp
 
 
-@routes.delete("/api/session")
 async def logout(request: web.Request) -> web.Response:
     """End the cookie's session on the server, not only in this browser."""
     sid = request.cookies.get(SESSION_COOKIE, "")
@@ -106,31 +97,26 @@ async def commit_org(store: Any, fact: Any) -> None:
     orgs.apply_org(store.org, fact, seq)
 
 
-@routes.get("/api/me")
 async def me(request: web.Request) -> web.Response:
-    name = need(request, "viewer")
+    name = actor_of(request)
     return json_response({"name": name, "role": role_of(request)})
 
 
-@routes.post("/api/tokens")
 async def issue_token(request: web.Request) -> web.Response:
-    actor = need(request, "admin")
+    actor = actor_of(request)
     token, fact = await store_of(request).issue_organizer(await json_body(request), actor)
     url = login_url(public_base(request), token)
     return json_response({"token": token, "id": fact.token_hash[:12], "name": fact.name, "role": fact.role,
                           "issued_ms": fact.at_ms, "login_url": url, "qr_svg": qr_svg(url)}, 201)
 
 
-@routes.get("/api/tokens")
 async def list_tokens(request: web.Request) -> web.Response:
-    need(request, "admin")
     store = store_of(request)
     return json_response([{**o, "last_used_ms": store.last_used.get(o["id"])} for o in organizers_view(store.org)])
 
 
-@routes.delete("/api/tokens/{tid}")
 async def revoke_token(request: web.Request) -> web.Response:
-    actor = need(request, "admin")
+    actor = actor_of(request)
     await store_of(request).revoke_organizer(request.match_info["tid"], actor)
     return web.Response(status=204)
 
@@ -138,32 +124,26 @@ async def revoke_token(request: web.Request) -> web.Response:
 # -- events ---------------------------------------------------------------------
 
 
-@routes.post("/api/events")
 async def create_event(request: web.Request) -> web.Response:
-    actor = need(request, "admin")
+    actor = actor_of(request)
     rt = await store_of(request).create_event(await json_body(request), actor)
     return json_response(event_view(rt.state.info), 201)
 
 
-@routes.get("/api/events")
 async def list_events(request: web.Request) -> web.Response:
-    need(request, "viewer")
     events = sorted(store_of(request).events.values(), key=lambda rt: rt.state.info.created_ms)
     return json_response([event_view(rt.state.info) for rt in events])
 
 
-@routes.get("/api/events/{eid}")
 async def get_event(request: web.Request) -> web.Response:
-    need(request, "viewer")
     return json_response(event_view(event_of(request).state.info))
 
 
 # -- points -----------------------------------------------------------------------
 
 
-@routes.post("/api/events/{eid}/points/import")
 async def import_points(request: web.Request) -> web.Response:
-    actor = need(request, "admin")
+    actor = actor_of(request)
     rt = event_of(request)
     data, ctype, filename = await _upload(request)
     table = read_table(data, ctype, filename)
@@ -195,9 +175,7 @@ async def _upload(request: web.Request) -> tuple[bytes, str, str]:
     return await read_body(request, MAX_IMPORT_BODY), request.content_type, ""
 
 
-@routes.get("/api/events/{eid}/points")
 async def list_points(request: web.Request) -> web.Response:
-    need(request, "viewer")
     rt = event_of(request)
     q = request.query
     status = q.get("status") or None
@@ -215,9 +193,8 @@ async def list_points(request: web.Request) -> web.Response:
     return json_response(found)
 
 
-@routes.post("/api/events/{eid}/points")
 async def create_point(request: web.Request) -> web.Response:
-    actor = need(request, "admin")
+    actor = actor_of(request)
     rt = event_of(request)
     body = await json_body(request)
     if not isinstance(body, dict):
@@ -228,17 +205,14 @@ async def create_point(request: web.Request) -> web.Response:
     return json_response(pts.point_view(rt.state, rt.state.points[code], with_token=True), 201)
 
 
-@routes.get("/api/events/{eid}/points/{code}")
 async def get_point(request: web.Request) -> web.Response:
-    need(request, "viewer")
     rt = event_of(request)
     point = pts.get_point(rt.state, request.match_info["code"])
     return json_response(pts.point_view(rt.state, point, with_token=role_of(request) == "admin"))
 
 
-@routes.patch("/api/events/{eid}/points/{code}")
 async def patch_point(request: web.Request) -> web.Response:
-    actor = need(request, "admin")
+    actor = actor_of(request)
     rt = event_of(request)
     body = await json_body(request)
     if not isinstance(body, dict):
@@ -249,9 +223,8 @@ async def patch_point(request: web.Request) -> web.Response:
     return json_response(pts.point_view(rt.state, rt.state.points[code], with_token=True))
 
 
-@routes.delete("/api/events/{eid}/points/{code}")
 async def delete_point(request: web.Request) -> web.Response:
-    actor = need(request, "admin")
+    actor = actor_of(request)
     rt = event_of(request)
     decision = pts.decide_delete(rt.state, request.match_info["code"], now_ms(), actor)
     await rt.commit(decision.facts)
@@ -269,9 +242,8 @@ async def _commit_upsert(rt: EventRuntime, facts: list[Any]) -> None:
         raise Conflict("the tree changed meanwhile (a parent was deleted or moved); try again", code="conflict")
 
 
-@routes.post("/api/events/{eid}/points/{code}/token")
 async def rotate_token(request: web.Request) -> web.Response:
-    actor = need(request, "admin")
+    actor = actor_of(request)
     rt = event_of(request)
     code = request.match_info["code"]
     decision = pts.decide_rotate(rt.state, code, new_token(), now_ms(), actor)
@@ -282,33 +254,27 @@ async def rotate_token(request: web.Request) -> web.Response:
 # -- totals, incidents, notices, report -----------------------------------------------
 
 
-@routes.get("/api/events/{eid}/totals")
 async def totals(request: web.Request) -> web.Response:
-    need(request, "viewer")
     return json_response(event_of(request).totals())
 
 
-@routes.get("/api/events/{eid}/incidents")
 async def list_incidents(request: web.Request) -> web.Response:
-    need(request, "viewer")
     rt = event_of(request)
     only_open = request.query.get("open") in ("1", "true")
     items = [pts.incident_view(rt.state, i) for i in rt.state.incidents.values() if i.open or not only_open]
     return json_response(sorted(items, key=lambda i: i["opened_ms"]))
 
 
-@routes.post("/api/events/{eid}/incidents/{iid}/resolve")
 async def resolve_incident(request: web.Request) -> web.Response:
-    actor = need(request, "operator")
+    actor = actor_of(request)
     rt = event_of(request)
     decision = pts.decide_resolve_incident(rt.state, request.match_info["iid"], now_ms(), actor)
     await rt.commit(decision.facts)
     return json_response(pts.incident_view(rt.state, rt.state.incidents[request.match_info["iid"]]))
 
 
-@routes.post("/api/events/{eid}/notices")
 async def send_notice(request: web.Request) -> web.Response:
-    actor = need(request, "operator")
+    actor = actor_of(request)
     rt = event_of(request)
     body = await json_body(request)
     text = clean(body.get("text")) if isinstance(body, dict) else ""
@@ -322,9 +288,7 @@ async def send_notice(request: web.Request) -> web.Response:
     return json_response({"text": text, "district": district, "at_ms": fact.at_ms}, 201)
 
 
-@routes.get(r"/api/events/{eid}/report.{fmt:json|csv}")
 async def report(request: web.Request) -> web.Response:
-    need(request, "viewer")
     rt = event_of(request)
     data = build_report(rt.state, now_ms())
     if request.match_info["fmt"] == "json":

@@ -14,7 +14,7 @@ from aiohttp import WSMsgType, web
 from server.core import points as pts
 from server.core.errors import BadRequest
 from server.core.events import event_view
-from server.io.http.auth import check_origin, need, store_of
+from server.io.http.auth import actor_of, store_of
 from server.io.limits import HEARTBEAT_S, MAX_FRAME
 from server.io.runtime import EventRuntime
 from server.io.ws.hub import Conn
@@ -38,8 +38,7 @@ def snapshot(rt: EventRuntime) -> dict[str, Any]:
 
 
 async def handle(request: web.Request) -> web.StreamResponse:
-    check_origin(request)  # a page of another site cannot open it with the cookie (403 before the upgrade)
-    name = need(request, "viewer")  # before the upgrade: a refused console gets a JSON 401/403
+    name = actor_of(request)
     rt = store_of(request).event_or_latest(request.query.get("event"))
     ws = web.WebSocketResponse(max_msg_size=MAX_FRAME, compress=False, heartbeat=HEARTBEAT_S)
     await ws.prepare(request)
