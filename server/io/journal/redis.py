@@ -52,6 +52,7 @@ from server.core.errors import Conflict, Unavailable
 from server.core.facts import dump_fact, parse_fact_trusted
 from server.io import metrics
 from server.io.journal import Entry, JournalRewound, JournalUnavailable, keys
+from server.io.journal.commit import GroupCommit, fail_all
 
 log = structlog.get_logger("launchday.journal")
 
@@ -139,9 +140,7 @@ class RedisJournal:
         self._t: Redis | None = None
         self._append_sha = ""
         self._snapshot_sha = ""
-        self._queue: list[_Pending] = []
-        self._wakeup: asyncio.Event | None = None
-        self._writer: asyncio.Task[None] | None = None
+        self._commits: GroupCommit[_Pending] = GroupCommit(self._write)
         self._health_task: asyncio.Task[None] | None = None
         self._down: str | None = None
         self._closing = False
@@ -171,8 +170,7 @@ class RedisJournal:
         for entry_id, fields in index:
             self._known.add(fields[b"stream"].decode())
             self._index_pos = entry_id.decode()
-        self._wakeup = asyncio.Event()
-        self._writer = asyncio.create_task(self._write_loop(), name="journal-writer")
+        self._commits.start()
         self._health_task = asyncio.create_task(self._watch_health(), name="journal-health")
 
     async def _check_durability(self) -> None:
@@ -217,12 +215,7 @@ class RedisJournal:
 
     async def close(self) -> None:
         self._closing = True
-        if self._wakeup is not None:
-            self._wakeup.set()
-        if self._writer is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._writer, 5.0)
-            self._writer = None
+        await self._commits.close(timeout_s=5.0)
         if self._health_task is not None:
             self._health_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -264,37 +257,13 @@ class RedisJournal:
     # -- append with group commit -------------------------------------------------
 
     async def append(self, stream: str, facts: Sequence[Any], expect_seq: int | None = None) -> int:
-        if self._closing or self._wakeup is None:
+        if self._closing or not self._commits.running:
             raise JournalUnavailable("the journal is closed")
         if self._down is not None:
             raise Unavailable("the journal cannot be reached; send again later", code="unavailable")
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(stream, expect_seq, [dump_fact(fact) for fact in facts], future))
-        self._wakeup.set()
+        self._commits.submit(_Pending(stream, expect_seq, [dump_fact(fact) for fact in facts], future))
         return await future
-
-    async def _write_loop(self) -> None:
-        assert self._wakeup is not None
-        try:
-            while True:
-                await self._wakeup.wait()
-                self._wakeup.clear()
-                if not self._queue:
-                    if self._closing:
-                        return
-                    continue
-                batch, self._queue = self._queue, []
-                started = time.perf_counter()
-                await self._write(batch)
-                metrics.JOURNAL_COMMIT.observe(time.perf_counter() - started)
-                metrics.JOURNAL_BATCH.observe(len(batch))
-                if self._queue:
-                    self._wakeup.set()
-        finally:
-            queued, self._queue = self._queue, []
-            for p in queued:
-                if not p.future.done():
-                    p.future.set_exception(JournalUnavailable("the journal is closed"))
 
     async def _execute(self, batch: list[_Pending]) -> list[Any]:
         assert self._w is not None
@@ -322,11 +291,8 @@ class RedisJournal:
             if isinstance(exc, _DOWN):
                 self._mark_down(exc)
             log.warning("journal_append_unknown", error=repr(exc), appends=len(batch))
-            for p in batch:
-                if not p.future.done():
-                    p.future.set_exception(Unavailable(
-                        "the journal could not confirm this write; send again with the same id",
-                        code="unavailable"))
+            fail_all(batch, Unavailable("the journal could not confirm this write; send again with the same id",
+                                        code="unavailable"))
             return
         confirmed = True
         if self.replicas:

@@ -21,7 +21,6 @@ import fcntl
 import os
 import sqlite3
 import threading
-import time
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -34,6 +33,7 @@ from server.core.errors import Conflict
 from server.core.facts import dump_fact, parse_fact_trusted
 from server.io import metrics
 from server.io.journal import Entry, JournalUnavailable
+from server.io.journal.commit import GroupCommit, fail_all
 
 log = structlog.get_logger("launchday.journal")
 
@@ -71,12 +71,9 @@ class SqliteJournal:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal")
         self._local = threading.local()
         self._last: dict[str, int] = {}
-        self._queue: list[_Pending] = []
-        self._wakeup: asyncio.Event | None = None
-        self._writer: asyncio.Task[None] | None = None
+        self._commits: GroupCommit[_Pending] = GroupCommit(self._write_batch)
         self._subscribers: dict[str, list[asyncio.Queue[list[Entry]]]] = {}
         self._failed: BaseException | None = None
-        self._closing = False
         self._lock_fd: int | None = None
         self._created: asyncio.Queue[str] = asyncio.Queue()
 
@@ -109,19 +106,12 @@ class SqliteJournal:
             self._failed = exc
             raise
         self._last = {stream: seq for stream, seq in rows}
-        self._wakeup = asyncio.Event()
-        self._writer = asyncio.create_task(self._write_loop(), name="journal-writer")
+        self._commits.start()
 
     async def close(self) -> None:
-        self._closing = True
-        if self._wakeup is not None:
-            self._wakeup.set()
-        if self._writer is not None:
-            if not self._writer.done():
-                await self._writer
-            elif not self._writer.cancelled() and self._writer.exception() is not None:
-                log.error("journal_writer_failed", error=repr(self._writer.exception()))
-            self._writer = None
+        crashed = await self._commits.close()
+        if crashed is not None:
+            log.error("journal_writer_failed", error=repr(crashed))
 
         def shutdown() -> None:
             db = getattr(self._local, "db", None)
@@ -152,7 +142,7 @@ class SqliteJournal:
         """None while appends can be made durable; else why not (``/healthz``)."""
         if self._failed is not None:
             return f"the journal failed: {self._failed}"
-        if self._closing or self._wakeup is None:
+        if not self._commits.running:
             return "the journal is closed"
         return None
 
@@ -168,7 +158,7 @@ class SqliteJournal:
     async def append(self, stream: str, facts: Sequence[Any], expect_seq: int | None = None) -> int:
         if self._failed is not None:
             raise JournalUnavailable("the journal failed to write; restart the server") from self._failed
-        if self._closing or self._wakeup is None:
+        if not self._commits.running:
             raise JournalUnavailable("the journal is closed")
         last = self._last.get(stream, 0)
         if expect_seq is not None and expect_seq != last:
@@ -179,59 +169,29 @@ class SqliteJournal:
         entries = [(last + i, fact, dump_fact(fact)) for i, fact in enumerate(facts, start=1)]
         self._last[stream] = last + len(facts)
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(stream, entries, future))
-        self._wakeup.set()
+        self._commits.submit(_Pending(stream, entries, future))
         return await future
 
-    async def _write_loop(self) -> None:
+    async def _write_batch(self, batch: list[_Pending]) -> None:
+        """One transaction, one fsync, for everything the group commit gathered."""
+        rows = [(p.stream, seq, body) for p in batch for seq, _, body in p.entries]
         try:
-            await self._write_batches()
-        finally:
-            # However the writer ends (closed, cancelled), nothing still queued
-            # may wait forever: it was not written, so it is not acknowledged.
-            self._closing = True
-            queued, self._queue = self._queue, []
-            for p in queued:
-                if not p.future.done():
-                    p.future.set_exception(JournalUnavailable("the journal is closed"))
-
-    async def _write_batches(self) -> None:
-        assert self._wakeup is not None
-        while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            if not self._queue:
-                if self._closing:
-                    return
-                continue
-            batch, self._queue = self._queue, []
-            rows = [(p.stream, seq, body) for p in batch for seq, _, body in p.entries]
-            started = time.perf_counter()
-            try:
-                await self._run(self._write, rows)
-            except asyncio.CancelledError:
-                # The writer is being torn down: fail what waits on this batch
-                # (the write may or may not have landed, so nothing is acked).
-                for p in batch:
-                    if not p.future.done():
-                        p.future.set_exception(JournalUnavailable("the journal was closed during the write"))
-                raise
-            except Exception as exc:  # disk full, I/O error: nothing is acked
-                self._failed = exc
-                log.error("journal_write_failed", error=repr(exc), facts=len(rows))
-                for p in batch:
-                    if not p.future.done():
-                        p.future.set_exception(JournalUnavailable("the journal could not write"))
-                continue
-            metrics.JOURNAL_COMMIT.observe(time.perf_counter() - started)
-            metrics.JOURNAL_APPENDS.inc(len(rows))
-            metrics.JOURNAL_BATCH.observe(len(batch))
-            self._publish(batch)
-            for p in batch:
-                if not p.future.done():
-                    p.future.set_result(p.entries[-1][0])
-            if self._queue:
-                self._wakeup.set()
+            await self._run(self._write, rows)
+        except asyncio.CancelledError:
+            # The writer is being torn down: fail what waits on this batch
+            # (the write may or may not have landed, so nothing is acked).
+            fail_all(batch, JournalUnavailable("the journal was closed during the write"))
+            raise
+        except Exception as exc:  # disk full, I/O error: nothing is acked
+            self._failed = exc
+            log.error("journal_write_failed", error=repr(exc), facts=len(rows))
+            fail_all(batch, JournalUnavailable("the journal could not write"))
+            return
+        metrics.JOURNAL_APPENDS.inc(len(rows))
+        self._publish(batch)
+        for p in batch:
+            if not p.future.done():
+                p.future.set_result(p.entries[-1][0])
 
     def _write(self, rows: list[tuple[str, int, str]]) -> None:
         # One statement for the whole batch: sqlite3 releases the GIL for the

@@ -94,8 +94,8 @@ async def test_cancelling_the_writer_fails_pending_appends_and_does_not_hang(tmp
     await j.append("ev", [notice(1)])
     pending = asyncio.ensure_future(j.append("ev", [notice(2)]))
     await asyncio.sleep(0)  # the append is queued, the writer woken
-    assert j._writer is not None
-    j._writer.cancel()
+    assert j._commits._task is not None
+    j._commits._task.cancel()
     with pytest.raises((RuntimeError, asyncio.CancelledError)):
         await asyncio.wait_for(pending, timeout(5))
     await asyncio.wait_for(j.close(), timeout(5))
