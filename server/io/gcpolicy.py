@@ -74,7 +74,7 @@ from server.io import metrics
 from server.io.clock import now_ms
 
 if TYPE_CHECKING:
-    from server.io.store import Store
+    from server.io.runtime import Events
 
 log = structlog.get_logger("launchday.gc")
 
@@ -112,13 +112,13 @@ RECLAIMED = Counter("launchday_gc_refreeze_reclaimed_objects_total",
                     "Unreachable objects found by refreezes (frozen garbage released)", registry=metrics.REGISTRY)
 
 
-def connections(store: Store) -> int:
+def connections(store: Events) -> int:
     """Open WebSocket connections of every event in this process."""
     return sum(len(rt.room.all_points) + len(rt.room.consoles) + len(rt.room.displays)
                for rt in store.events.values())
 
 
-def launch_active(store: Store, now: float, after_fire_s: float = QUIET_AFTER_FIRE_S) -> bool:
+def launch_active(store: Events, now: float, after_fire_s: float = QUIET_AFTER_FIRE_S) -> bool:
     """Is any event's launch armed, counting down, or fired less than ``after_fire_s`` ago?"""
     for rt in store.events.values():
         current = ln.launch_of(rt.state).current
@@ -130,7 +130,7 @@ def launch_active(store: Store, now: float, after_fire_s: float = QUIET_AFTER_FI
 
 
 class GcPolicy:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Events) -> None:
         self.store = store
         self.check_s = CHECK_S
         self.settle_s = SETTLE_S
@@ -302,21 +302,21 @@ class GcPolicy:
 
 # -- the hooks (one policy per store: per process in production) ---------------
 
-_POLICIES: weakref.WeakKeyDictionary[Store, GcPolicy] = weakref.WeakKeyDictionary()
+_POLICIES: weakref.WeakKeyDictionary[Events, GcPolicy] = weakref.WeakKeyDictionary()
 
 
-def policy_of(store: Store) -> GcPolicy | None:
+def policy_of(store: Events) -> GcPolicy | None:
     return _POLICIES.get(store)
 
 
-def start(store: Store) -> GcPolicy:
+def start(store: Events) -> GcPolicy:
     """App start-up, once the store has loaded."""
     policy = _POLICIES[store] = GcPolicy(store)
     policy.start()
     return policy
 
 
-async def open_store(store: Store) -> GcPolicy:
+async def open_store(store: Events) -> GcPolicy:
     """Load the store with the collector off, then start the policy.
 
     A replay allocates what will live (the state) and facts that die by
@@ -334,20 +334,20 @@ async def open_store(store: Store) -> GcPolicy:
     return start(store)
 
 
-async def stop(store: Store) -> None:
+async def stop(store: Events) -> None:
     policy = _POLICIES.pop(store, None)
     if policy is not None:
         await policy.stop()
 
 
-def after_import(store: Store) -> None:
+def after_import(store: Events) -> None:
     """The import handler, after its facts are folded."""
     policy = _POLICIES.get(store)
     if policy is not None:
         policy.after_import()
 
 
-def request_refreeze(store: Store, reason: str) -> None:
+def request_refreeze(store: Events, reason: str) -> None:
     """A handler that closed sockets for good (a point deleted, a token rotated)."""
     policy = _POLICIES.get(store)
     if policy is not None:

@@ -38,8 +38,7 @@ from server.io.journal import keys
 from server.io.journal.redis import RedisJournal, reraise_cancel
 
 if TYPE_CHECKING:
-    from server.io.runtime import EventRuntime
-    from server.io.store import Store
+    from server.io.runtime import EventRuntime, Events
 
 log = structlog.get_logger("launchday.presence")
 
@@ -56,7 +55,7 @@ class LocalPresence:
     def changed(self, rt: EventRuntime, code: str) -> None:
         pass
 
-    async def start(self, store: Store) -> None:
+    async def start(self, store: Events) -> None:
         pass
 
     async def stop(self) -> None:
@@ -67,7 +66,7 @@ class RedisPresence:
     def __init__(self, journal: RedisJournal) -> None:
         self.journal = journal
         self.proc_id = journal.proc_id
-        self._store: Store | None = None
+        self._store: Events | None = None
         self._dirty: set[str] = set()  # event ids whose local presence changed
         self._seen: dict[str, tuple[int, int] | None] = {}  # event -> (version, id of the state) merged
         self._remote: dict[str, dict[str, list[Any]]] = {}  # event -> code -> merged figures
@@ -78,7 +77,7 @@ class RedisPresence:
     def changed(self, rt: EventRuntime, code: str) -> None:
         self._dirty.add(rt.id)
 
-    async def start(self, store: Store) -> None:
+    async def start(self, store: Events) -> None:
         self.client = self.journal.client  # the journal's retrying client, open by now
         self._store = store
         self._task = asyncio.create_task(self._run(), name="presence")

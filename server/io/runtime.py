@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import heapq
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 import structlog
@@ -31,6 +31,16 @@ log = structlog.get_logger("launchday.runtime")
 
 DELTA_INTERVAL_S = 0.2  # at most 5 console frames a second (docs/protocol.md#console)
 SNAPSHOT_EVERY = 10_000  # facts between snapshots: bounds replay work at restart
+
+
+class Events(Protocol):
+    """What holds a process's running events (the store), as the parts that
+    watch them (presence, the collector policy) see it: they never import the
+    store, which starts them."""
+
+    events: dict[str, EventRuntime]
+
+    async def open(self) -> None: ...
 
 
 class EventRuntime:
