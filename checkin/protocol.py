@@ -7,12 +7,9 @@ server answers them, resending with the same id on each new connection
 (docs/protocol.md#websocket-frames); and plans the fire at ``fire_at_ms`` by
 its own estimate (docs/protocol.md#launch). It takes frames in and gives
 frames, events and timers out, with time passed in: it never reads a clock,
-opens a socket or touches asyncio, so its tests run in milliseconds without
-either (tests/checkin/test_protocol.py). The asyncio driver,
-:class:`checkin.client.PointClient`, connects, feeds it what arrives, writes
-what it returns, sleeps until its next timer and fires on the shared precise
-timer (checkin/fire.py): the split of python-websockets' ``protocol.py``
-from ``asyncio/connection.py``.
+opens a socket or touches asyncio, so its tests need neither
+(tests/checkin/test_protocol.py). Its asyncio driver is checkin/driver.py,
+as python-websockets' ``asyncio/connection.py`` drives its ``protocol.py``.
 
 Time: every input carries a :class:`Now`, one reading of the device's two
 clocks, because the estimate is anchored to a (local, monotonic) pair
@@ -39,20 +36,10 @@ from typing import Any
 
 import structlog
 
+from checkin import events
 from checkin.clock import LocalClock, Sample, ServerClock, monotonic_at, server_ms_at
 from checkin.errors import ProtocolError, ServerError
-from checkin.events import (
-    AgendaChanged,
-    Answered,
-    Event,
-    LaunchChanged,
-    Notice,
-    Now,
-    RoundDone,
-    Synced,
-    Welcome,
-    parse_frame,
-)
+from checkin.events import Event, Now, parse_frame
 from checkin.outbox import Entry, Outbox, new_id_factory
 
 __all__ = ["INCIDENT_KINDS", "PointProtocol"]
@@ -101,9 +88,8 @@ class PointProtocol:
     ) -> None:
         if ping_count < 1:
             raise ValueError("ping_count must be >= 1")
-        # The driver passes its real local clock so that its own readers
-        # (server_now_ms, sleep_until_server_ms) work; this class never reads
-        # it, and without one, any read fails loudly.
+        # The driver passes its local clock for its own readers (server_now_ms);
+        # this class never reads it, and without one a read fails loudly.
         local = local_clock or LocalClock(wall=_unread, mono=_unread)
         self.clock = ServerClock(local, window=max(10, 2 * ping_count), min_samples=ping_count)
         self.outbox = outbox if outbox is not None else Outbox()
@@ -163,8 +149,8 @@ class PointProtocol:
         return bool(self._out)
 
     def events_received(self) -> list[Event]:
-        events, self._events = self._events, []
-        return events
+        out, self._events = self._events, []
+        return out
 
     def timers(self) -> list[tuple[float, str]]:
         """Every pending ``(deadline, kind)``, earliest first.
@@ -229,9 +215,9 @@ class PointProtocol:
             self._on_launch(frame.get("launch") or {}, now)
         elif kind == "agenda":
             self.agenda = frame.get("agenda") or {}
-            self._events.append(AgendaChanged(self.agenda))
+            self._events.append(events.AgendaChanged(self.agenda))
         elif kind == "notice":
-            self._events.append(Notice(frame))
+            self._events.append(events.Notice(frame))
         elif kind == "welcome":
             self._on_welcome(frame, now)  # not expected mid-session; treat as a fresh state
         else:
@@ -260,7 +246,7 @@ class PointProtocol:
         self.agenda = frame.get("agenda") or {}
         self._log = log.bind(point=self.point.get("code"), conn=self.gen)
         self._log.info("welcome", seq=self.seq)
-        self._events.append(Welcome(frame))
+        self._events.append(events.Welcome(frame))
         self._on_launch(frame.get("launch") or {}, now)
 
     # -- mutating messages (docs/protocol.md#ws-point) ----------------------------------
@@ -349,7 +335,7 @@ class PointProtocol:
                 self.status = {**self.status, "attendees": entry.message["count"]}
         else:
             self._log.warning("message_refused", id=entry_id, code=error.code, message=error.message)
-        self._events.append(Answered(entry.id, frame, error))
+        self._events.append(events.Answered(entry.id, frame, error))
 
     # -- timers --------------------------------------------------------------------
     def tick(self, now: Now) -> None:
@@ -372,7 +358,7 @@ class PointProtocol:
     # -- ping rounds (docs/protocol.md#clock-sync) ---------------------------------------
     def resync(self, now: Now) -> None:
         """A full round now (or as soon as the current one ends); a
-        :class:`RoundDone` follows when a round ends."""
+        :class:`~checkin.events.RoundDone` follows when a round ends."""
         self._resync_now = True
         if self._phase == "resync":
             self._after_wait(now, woken=True)
@@ -394,8 +380,7 @@ class PointProtocol:
         self._next_ping(now)
 
     def _next_ping(self, now: Now) -> None:
-        self._phase = "ping"
-        self._phase_at = now.mono_s + self.ping_spacing_s * (0.5 + self._rng.random())
+        self._phase, self._phase_at = "ping", now.mono_s + self.ping_spacing_s * (0.5 + self._rng.random())
 
     def _advance(self, now: Now) -> None:
         phase = self._phase
@@ -429,8 +414,8 @@ class PointProtocol:
                               "rtt_ms": self.clock.rtt_ms})
         if self.clock.synced and not self._synced:
             self._synced = True
-            self._events.append(Synced())
-        self._events.append(RoundDone())
+            self._events.append(events.Synced())
+        self._events.append(events.RoundDone())
         self._log.debug("clock_synced", offset_ms=self.clock.offset_ms, rtt_ms=self.clock.rtt_ms)
         self._phase, self._phase_at = "resync", now.mono_s + self.resync_interval_s
         if self._resync_now:  # asked for during the round
@@ -439,8 +424,8 @@ class PointProtocol:
     def _after_wait(self, now: Now, *, woken: bool) -> None:
         if woken and self._sharpen:
             # A countdown reaches every point at once: spread their pings.
-            self._phase = "sharpen"
-            self._phase_at = now.mono_s + self._rng.uniform(0.0, self.countdown_resync_spread_s)
+            spread = self._rng.uniform(0.0, self.countdown_resync_spread_s)
+            self._phase, self._phase_at = "sharpen", now.mono_s + spread
         else:
             self._start_round(now)
 
@@ -465,7 +450,7 @@ class PointProtocol:
         # may outrun it by a few ms); without one we fired already or joined
         # after the moment, and only show the state.
         if launch:
-            self._events.append(LaunchChanged(launch))
+            self._events.append(events.LaunchChanged(launch))
 
     def _anchor(self, now: Now) -> Sample:
         best = self.clock.best
