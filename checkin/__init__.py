@@ -1,8 +1,9 @@
 """launchday's protocol client for a connection point (a site lead's device).
 
-See :mod:`checkin.client` for the client, :mod:`checkin.clock` for the clock
-estimate and :mod:`checkin.transport` for the connection seam; the wire
-contract is docs/protocol.md.
+See :mod:`checkin.protocol` for the client's sans-I/O protocol state,
+:mod:`checkin.client` for the asyncio client that drives it,
+:mod:`checkin.clock` for the clock estimate and :mod:`checkin.transport` for
+the connection seam; the wire contract is docs/protocol.md.
 """
 
 from checkin.client import (
@@ -15,6 +16,8 @@ from checkin.client import (
     point_ws_url,
 )
 from checkin.clock import ClockEstimator, LocalClock, Sample, ServerClock, compute_sample
+from checkin.events import Now
+from checkin.protocol import PointProtocol
 from checkin.transport import (
     Connection,
     ConnectionClosed,
@@ -37,7 +40,9 @@ __all__ = [
     "LocalClock",
     "MemoryConnection",
     "MemoryConnector",
+    "Now",
     "PointClient",
+    "PointProtocol",
     "ProtocolError",
     "Sample",
     "ServerClock",

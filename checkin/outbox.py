@@ -7,19 +7,20 @@ resend whatever was not answered, with the same id, after any reconnect or
 restart, without double-counting. This module holds that list, in order,
 optionally mirrored to a JSON file so a kiosk restart loses nothing.
 
-It has no I/O beyond that file and knows nothing of sockets: the client marks
-entries sent, and removes them when an answer arrives.
+It has no I/O beyond that file and knows nothing of sockets or asyncio: the
+protocol state (checkin/protocol.py) marks entries sent and removes them when
+an answer arrives; the callers' futures are the driver's (checkin/client.py),
+kept by id.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -57,11 +58,9 @@ class Entry:
 
     id: str
     message: dict[str, Any]
-    future: asyncio.Future[dict[str, Any]]
     sent: bool = False
     sent_gen: int = -1
     retries: int = 0  # resends after a retryable error (not persisted)
-    superseded: list[asyncio.Future[dict[str, Any]]] = field(default_factory=list)
 
     @property
     def type(self) -> str:
@@ -129,8 +128,8 @@ class Outbox:
         return entries
 
     # -- persistence -----------------------------------------------------------
-    def load(self, loop: asyncio.AbstractEventLoop) -> int:
-        """Read entries saved by an earlier run (fresh futures); return how many."""
+    def load(self) -> int:
+        """Read entries saved by an earlier run; return how many."""
         if self.path is None or not self.path.exists():
             return 0
         try:
@@ -150,7 +149,7 @@ class Outbox:
                 continue
             if entry_id in self._entries:
                 continue
-            self._entries[entry_id] = Entry(entry_id, message, loop.create_future(), sent=sent)
+            self._entries[entry_id] = Entry(entry_id, message, sent=sent)
             loaded += 1
         return loaded
 

@@ -171,7 +171,7 @@ async def test_a_welcome_dropped_at_once_does_not_reset_the_backoff(
     for n in range(2, 7):
         await fake.drop(1013)
         await fake.wait_until(lambda n=n: len(fake.conns) == n)
-    assert client._attempt == 5
+    assert client._reconnect.attempt == 5
     # Each draw was from [0, max(storm window, base · 2^attempt)].
     for attempt, delay in enumerate(client.backoff_delays):
         assert 0 <= delay <= max(0.002, 0.001 * 2**attempt)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from pathlib import Path
 from typing import Any
@@ -10,30 +9,28 @@ from typing import Any
 from checkin.outbox import Entry, Outbox, new_id_factory
 
 
-def entry(loop: asyncio.AbstractEventLoop, entry_id: str, type_: str, **fields: Any) -> Entry:
-    return Entry(entry_id, {"type": type_, "id": entry_id, **fields}, loop.create_future())
+def entry(entry_id: str, type_: str, **fields: Any) -> Entry:
+    return Entry(entry_id, {"type": type_, "id": entry_id, **fields})
 
 
-async def test_newer_attendees_drop_only_never_written_ones() -> None:
-    loop = asyncio.get_running_loop()
+def test_newer_attendees_drop_only_never_written_ones() -> None:
     box = Outbox()
-    box.add(entry(loop, "c", "checkin", attendees=1))
-    written = entry(loop, "a1", "attendees", count=2)
+    box.add(entry("c", "checkin", attendees=1))
+    written = entry("a1", "attendees", count=2)
     box.add(written)
     box.mark_sent(written, gen=1)
-    box.add(entry(loop, "a2", "attendees", count=3))
-    dropped = box.add(entry(loop, "a3", "attendees", count=4))
+    box.add(entry("a2", "attendees", count=3))
+    dropped = box.add(entry("a3", "attendees", count=4))
     assert [e.id for e in dropped] == ["a2"]
     assert [e.id for e in box] == ["c", "a1", "a3"]
     # Incidents are never superseded.
-    box.add(entry(loop, "i1", "incident", kind="audio", note=""))
-    assert box.add(entry(loop, "i2", "incident", kind="audio", note="")) == []
+    box.add(entry("i1", "incident", kind="audio", note=""))
+    assert box.add(entry("i2", "incident", kind="audio", note="")) == []
 
 
-async def test_unsent_is_per_connection_generation() -> None:
-    loop = asyncio.get_running_loop()
+def test_unsent_is_per_connection_generation() -> None:
     box = Outbox()
-    a, b = entry(loop, "a", "checkin", attendees=1), entry(loop, "b", "incident", kind="power")
+    a, b = entry("a", "checkin", attendees=1), entry("b", "incident", kind="power")
     box.add(a)
     box.add(b)
     assert box.unsent(1) == [a, b]
@@ -43,23 +40,22 @@ async def test_unsent_is_per_connection_generation() -> None:
     assert box.pop("a") is a and box.pop("a") is None and len(box) == 1
 
 
-async def test_file_round_trip_and_corrupt_file_set_aside(tmp_path: Path) -> None:
-    loop = asyncio.get_running_loop()
+def test_file_round_trip_and_corrupt_file_set_aside(tmp_path: Path) -> None:
     path = tmp_path / "kiosk" / "outbox.json"
     box = Outbox(path)
-    first = entry(loop, "x-1", "incident", kind="power", note="mất điện")
+    first = entry("x-1", "incident", kind="power", note="mất điện")
     box.add(first)
     box.mark_sent(first, 3)
-    box.add(entry(loop, "x-2", "attendees", count=7))
+    box.add(entry("x-2", "attendees", count=7))
     again = Outbox(path)
-    assert again.load(loop) == 2
+    assert again.load() == 2
     assert [(e.id, e.sent, e.message) for e in again] == [
         ("x-1", True, first.message),
         ("x-2", False, {"type": "attendees", "id": "x-2", "count": 7}),
     ]
     assert "mất điện" in path.read_text(encoding="utf-8")  # UTF-8, not \\u escapes
     path.write_text("{not json", encoding="utf-8")
-    assert Outbox(path).load(loop) == 0
+    assert Outbox(path).load() == 0
     assert path.with_suffix(".json.corrupt").exists() and not path.exists()
 
 

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("launchday.firing")
 
-# Reports arrive spread over ~5 s after the fire (checkin/client.py,
+# Reports arrive spread over ~5 s after the fire (checkin/protocol.py,
 # REPORT_SPREAD_S): a 0.75 s window makes that 7-8 writes, and no device waits
 # for its ack more than the window plus one commit.
 WINDOW_S = 0.75
