@@ -24,11 +24,9 @@ from __future__ import annotations
 import csv
 import html
 import io
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import segno
@@ -39,22 +37,13 @@ from server.core.errors import BadRequest, NotFound
 from server.core.text import fold
 from server.io.clock import now_ms
 from server.io.http.auth import store_of
+from server.io.http.qr import point_url, public_base
 
 SERVICE_WORKER = Path(__file__).resolve().parents[3] / "checkin" / "web" / "sw.js"
 
 LEVEL_VI = labels.LEVELS["vi"]  # the one source of level names (server/core/labels.py)
 W = labels.LINKS["vi"]  # the sheet's own words
 NO_DISTRICT = W["no_district"]  # points outside any district: the province hall, departments…
-
-
-def public_base(request: web.Request) -> str:
-    """The scheme and host the links point at, without a trailing slash."""
-    env = os.environ.get("LAUNCHDAY_PUBLIC_URL", "").strip().rstrip("/")
-    return env or f"{request.scheme}://{request.host}"
-
-
-def point_url(base: str, token: str) -> str:
-    return f"{base}/p/{quote(token, safe='')}"
 
 
 def _rows(request: web.Request) -> tuple[Any, list[dict[str, Any]], str | None]:

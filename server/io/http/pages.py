@@ -6,51 +6,20 @@ and refuses unknown point links with a clear page in Vietnamese.
 
 from __future__ import annotations
 
-import html
-from pathlib import Path
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from server.core.errors import BadRequest, NotFound
+from server.core.errors import BadRequest
 from server.core.labels import labels_js as make_labels_js
 from server.io.clock import now_ms
 from server.io.http.auth import store_of
+from server.io.http.files import CHECKIN, CONSOLE, NO_CACHE, invalid_link_page, serve_file
 from server.io.limits import HEARTBEAT_S, MAX_FRAME
 from server.io.ws import frames
 from server.io.ws.hub import Conn, pong
 
-ROOT = Path(__file__).resolve().parents[3]
-CONSOLE = ROOT / "console" / "web"
-CHECKIN = ROOT / "checkin" / "web"
-NO_CACHE = {"Cache-Control": "no-cache"}
 LABELS_JS = make_labels_js()
-
-INVALID_LINK = """<!doctype html>
-<html lang="vi"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Liên kết không còn hiệu lực</title>
-<style>body{{font:18px/1.5 system-ui,sans-serif;margin:0;padding:2rem 1.25rem;background:#fff;color:#111}}
-h1{{font-size:1.6rem;color:#a30000}}p{{max-width:34rem}}.en{{color:#444;font-size:.95rem;margin-top:2rem}}</style>
-</head><body>
-<h1>Liên kết không còn hiệu lực</h1>
-<p>Liên kết điểm cầu này không đúng hoặc đã được thay bằng liên kết mới.
-Vui lòng liên hệ Ban tổ chức để nhận liên kết mới.</p>
-<p class="en" lang="en">This link is not valid any more: it is wrong or it was replaced by a new one.
-Please ask the organizers for the new link.</p>
-{detail}
-</body></html>"""
-
-
-def invalid_link_page(status: int = 404) -> web.Response:
-    return web.Response(text=INVALID_LINK.format(detail=""), status=status, content_type="text/html",
-                        headers=NO_CACHE)
-
-
-def _file(path: Path) -> web.StreamResponse:
-    if not path.is_file():
-        raise NotFound(f"{html.escape(path.name)} is not installed", code="not_found")
-    return web.FileResponse(path, headers=NO_CACHE)
 
 
 async def root(request: web.Request) -> web.StreamResponse:
@@ -58,17 +27,17 @@ async def root(request: web.Request) -> web.StreamResponse:
 
 
 async def console(request: web.Request) -> web.StreamResponse:
-    return _file(CONSOLE / "index.html")
+    return serve_file(CONSOLE / "index.html")
 
 
 async def point_page(request: web.Request) -> web.StreamResponse:
     if await store_of(request).find_point(request.match_info["token"]) is None:
         return invalid_link_page()
-    return _file(CHECKIN / "index.html")
+    return serve_file(CHECKIN / "index.html")
 
 
 async def hall(request: web.Request) -> web.StreamResponse:
-    return _file(CHECKIN / "hall.html")
+    return serve_file(CHECKIN / "hall.html")
 
 
 async def ws_display(request: web.Request) -> web.StreamResponse:

@@ -30,9 +30,8 @@ from server.io.http.auth import (
     json_response,
     store_of,
 )
-from server.io.http.links import public_base
-from server.io.http.pages import CONSOLE, _file, invalid_link_page
-from server.io.http.qr import keyholder_url, qr_svg
+from server.io.http.files import CONSOLE, invalid_link_page, serve_file
+from server.io.http.qr import keyholder_url, public_base, qr_svg
 from server.io.runtime import EventRuntime
 from server.io.store import new_token
 
@@ -135,7 +134,7 @@ async def keyholder_press(request: web.Request) -> web.Response:
 async def keyholder_page(request: web.Request) -> web.StreamResponse:
     if keyholder_of(store_of(request), request.match_info["token"]) is None:
         return invalid_link_page()
-    return _file(CONSOLE / "keyholder.html")
+    return serve_file(CONSOLE / "keyholder.html")
 
 
 

@@ -1,11 +1,23 @@
-"""Links that carry a credential, and their QR codes (inline SVG, made here so
+"""Links that carry a credential (a point's, a key holder's, an organizer's log-in), and their QR codes (inline SVG, made here so
 the console needs no library)."""
 
 from __future__ import annotations
 
+import os
 from urllib.parse import quote
 
 import segno
+from aiohttp import web
+
+
+def public_base(request: web.Request) -> str:
+    """The scheme and host the links point at, without a trailing slash."""
+    env = os.environ.get("LAUNCHDAY_PUBLIC_URL", "").strip().rstrip("/")
+    return env or f"{request.scheme}://{request.host}"
+
+
+def point_url(base: str, token: str) -> str:
+    return f"{base}/p/{quote(token, safe='')}"
 
 
 def qr_svg(url: str) -> str:

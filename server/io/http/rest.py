@@ -35,8 +35,7 @@ from server.io.http.auth import (
     store_of,
 )
 from server.io.http.importfile import read_table
-from server.io.http.links import public_base
-from server.io.http.qr import login_url, qr_svg
+from server.io.http.qr import login_url, public_base, qr_svg
 from server.io.limits import MAX_IMPORT_BODY
 from server.io.runtime import EventRuntime
 from server.io.store import new_token

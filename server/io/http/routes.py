@@ -27,7 +27,7 @@ from typing import Literal
 
 from aiohttp import web
 
-from server.io.http import ceremony, links, openapi, pages, people, reports, rest
+from server.io.http import ceremony, files, links, openapi, pages, people, reports, rest
 from server.io.http.auth import ROLE_OF_KEY, authorize
 from server.io.ws import console as ws_console
 from server.io.ws import point as ws_point
@@ -129,8 +129,8 @@ ROUTES: tuple[Route, ...] = (
 )
 
 STATIC: tuple[Static, ...] = (
-    Static("/static/console/", pages.CONSOLE),
-    Static("/static/checkin/", pages.CHECKIN),
+    Static("/static/console/", files.CONSOLE),
+    Static("/static/checkin/", files.CHECKIN),
 )
 
 ROUTE_KEY: web.AppKey[dict[web.AbstractRoute, Route]] = web.AppKey("routes", dict)
