@@ -225,6 +225,10 @@ class EventRuntime:
         finally:
             self._ticker = None
 
+    def views(self) -> dict[str, Any]:
+        """The welcome's and snapshot's parts beside the points (agenda, launch: wiring.VIEWS)."""
+        return {name: view(self) for name, view in self.wiring.views.items()}
+
     def totals(self) -> dict[str, Any]:
         return self.state.live.totals.to_dict(now_ms(), self.state.district_name)
 

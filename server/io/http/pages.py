@@ -49,9 +49,7 @@ async def ws_display(request: web.Request) -> web.StreamResponse:
     conn = Conn(ws, request, "display")
     hello = {"type": "welcome", "server_ms": now_ms(), "seq": rt.state.seq,
              "event": {"id": rt.id, "name": rt.state.info.name, "starts_at": rt.state.info.starts_at,
-                       "timezone": rt.state.info.timezone}}
-    for name in ("agenda", "launch"):
-        hello[name] = rt.wiring.views[name](rt) if name in rt.wiring.views else {}
+                       "timezone": rt.state.info.timezone}, **rt.views()}
     conn.send(hello)
     rt.room.add(conn)
     try:

@@ -30,10 +30,7 @@ def snapshot(rt: EventRuntime) -> dict[str, Any]:
         "points": [pts.point_view(state, p) for p in state.points.values()],
         "incidents": [pts.incident_view(state, i) for i in state.incidents.values()],
     }
-    for name, view in rt.wiring.views.items():
-        frame[name] = view(rt)
-    frame.setdefault("agenda", {})
-    frame.setdefault("launch", {})
+    frame.update(rt.views())
     return frame
 
 

@@ -55,10 +55,7 @@ def welcome(rt: EventRuntime, code: str) -> dict[str, Any]:
                   "timezone": state.info.timezone},
         "status": {"checked_in": point.checked_in, "attendees": point.attendees, "incidents": incidents},
     }
-    for name, view in rt.wiring.views.items():
-        frame[name] = view(rt)
-    frame.setdefault("agenda", {})
-    frame.setdefault("launch", {})
+    frame.update(rt.views())
     return frame
 
 
