@@ -17,6 +17,7 @@ from server.core import keyholders as kh
 from server.core import launch as ln
 from server.core import report_snapshots as rs
 from server.core.events import event_view
+from server.io import metrics
 from server.io.clock import now_ms
 from server.io.ws.hub import CLOSE_POINT_DELETED, CLOSE_TOKEN_REVOKED
 
@@ -86,9 +87,18 @@ def push_agenda(rt: EventRuntime) -> None:
     rt.room.broadcast_consoles(frame)
 
 
-def push_launch(rt: EventRuntime) -> None:
+def push_launch(rt: EventRuntime, decided_ms: float | None = None) -> None:
+    """The launch to every screen; with ``decided_ms`` (the countdown just
+    began), the time from that decision to the last point's write goes to
+    /metrics (``launchday_launch_written_seconds``)."""
     frame = {"type": "launch", "launch": launch_view(rt)}
-    rt.room.broadcast_points(frame)
+    done = None
+    if decided_ms is not None:
+        def done() -> None:
+            seconds = max(0.0, now_ms() - decided_ms) / 1000
+            metrics.LAUNCH_WRITTEN.observe(seconds)
+            metrics.LAUNCH_WRITTEN_LAST.set(seconds)
+    rt.room.broadcast_points(frame, done=done)
     rt.room.broadcast_consoles(frame)
 
 
@@ -97,7 +107,10 @@ def agenda_changed(rt: EventRuntime, seq: int, fact: Any) -> None:
 
 
 def launch_changed(rt: EventRuntime, seq: int, fact: Any) -> None:
-    push_launch(rt)
+    current = ln.launch_of(rt.state).current
+    began = (fact.type == "launch.key_pressed" and current is not None and current.aborted_ms is None
+             and current.fire_at_ms == fact.at_ms + current.countdown_ms)  # this press started the countdown
+    push_launch(rt, fact.at_ms if began else None)
 
 
 # -- reports, the event, key holders ------------------------------------------------------------

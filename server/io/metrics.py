@@ -35,6 +35,25 @@ FANOUT_LAST = Gauge(
 FANOUT_RECIPIENTS = Gauge(
     "launchday_fanout_last_recipients", "Sockets written by the last fan-out, by kind", ["kind"], registry=REGISTRY,
 )
+# The server's own side of what a client measures (a client's figure minus
+# these is the clients' own delay: their CPU, their loop; docs/benchmarks.md).
+# Fine buckets: a bench takes percentiles from the difference of two scrapes.
+_MS_BUCKETS = (0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075,
+               0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0)
+ACK = Histogram(
+    "launchday_ack_seconds", "From a point frame's arrival (read from the socket) to its ack's write, by kind",
+    ["kind"], buckets=_MS_BUCKETS, registry=REGISTRY,
+)
+LAUNCH_WRITTEN = Histogram(
+    "launchday_launch_written_seconds",
+    "From the launch decision (the key press that started the countdown, on the deciding process's clock) "
+    "to this process's last write of the countdown frame to a point socket",
+    buckets=_MS_BUCKETS, registry=REGISTRY,
+)
+LAUNCH_WRITTEN_LAST = Gauge(
+    "launchday_launch_written_last_seconds", "The last launch's decision-to-last-write time in this process",
+    registry=REGISTRY,
+)
 SLOW_CLOSED = Counter(
     "launchday_slow_consumers_closed_total", "Sockets closed with 1013 for not keeping up", registry=REGISTRY,
 )

@@ -29,7 +29,7 @@ import itertools
 import struct
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
@@ -139,11 +139,12 @@ SLICE_CHECK = 64  # sockets written between two looks at the clock
 
 
 class _Pending:
-    __slots__ = ("conns", "frame", "pos", "sent", "started")
+    __slots__ = ("conns", "done", "frame", "pos", "sent", "started")
 
-    def __init__(self, frame: bytes, conns: list[Conn]) -> None:
+    def __init__(self, frame: bytes, conns: list[Conn], done: Callable[[], None] | None) -> None:
         self.frame = frame
         self.conns = conns
+        self.done = done
         self.pos = 0
         self.sent = 0
         self.started = time.perf_counter()
@@ -187,10 +188,12 @@ class Room:
     def point_count(self) -> int:
         return len(self.all_points)
 
-    def broadcast_points(self, obj: Any, only: set[str] | None = None) -> int:
+    def broadcast_points(self, obj: Any, only: set[str] | None = None,
+                         done: Callable[[], None] | None = None) -> int:
         """One frame to every point's sockets (or those of ``only``) and, when
         it goes to everyone, to the hall's displays (first: the hall's big
-        screen is the one the most people watch)."""
+        screen is the one the most people watch). ``done`` is called right
+        after the last socket's write (a large fan-out ends a few loop turns later)."""
         frame = text_frame(dumps_bytes(obj))
         started = time.perf_counter()
         if self._fanouts or (only is None and len(self.all_points) > SLICE_MIN):
@@ -204,7 +207,7 @@ class Room:
             finally:
                 if paused:
                     gc.enable()
-            self._fanouts.append(_Pending(frame, conns))
+            self._fanouts.append(_Pending(frame, conns, done))
             if len(self._fanouts) == 1:
                 self._slice()
             return len(conns)
@@ -216,6 +219,8 @@ class Room:
         metrics.FANOUT.labels("points").observe(elapsed)
         metrics.FANOUT_LAST.labels("points").set(elapsed)
         metrics.FANOUT_RECIPIENTS.labels("points").set(sent)
+        if done is not None:
+            done()
         return sent
 
     def _slice(self) -> None:
@@ -233,6 +238,8 @@ class Room:
             metrics.FANOUT.labels("points").observe(elapsed)
             metrics.FANOUT_LAST.labels("points").set(elapsed)
             metrics.FANOUT_RECIPIENTS.labels("points").set(job.sent)
+            if job.done is not None:
+                job.done()
 
     def broadcast_consoles(self, obj: Any) -> int:
         if not self.consoles:

@@ -34,6 +34,7 @@ from server.io.ws.hub import Conn, pong
 log = structlog.get_logger("launchday.ws")
 
 _FRAMES_IN = metrics.FRAMES_IN.labels("point")  # resolved once: this runs for every frame
+_ACK = {kind: metrics.ACK.labels(kind) for kind in frames.MUTATING}
 POINT_SNDBUF = 256 * 1024
 
 def welcome(rt: EventRuntime, code: str) -> dict[str, Any]:
@@ -152,6 +153,7 @@ async def on_frame(rt: EventRuntime, conn: Conn, code: str, text: str, t1: float
             if kind == "checkin":
                 metrics.CHECKINS.inc()
         conn.send({"type": "ack", "id": frame.id, **decision.ack})
+        _ACK[kind].observe((now_ms() - t1) / 1000)
     except LaunchdayError as err:
         metrics.ERRORS.labels(err.code).inc()
         conn.send(err.to_frame(frame.id))
