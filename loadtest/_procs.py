@@ -71,6 +71,60 @@ def pct(values: list[float], q: float) -> float:
     return s[max(0, math.ceil(q * len(s)) - 1)] if s else float("nan")
 
 
+# -- pinning: the servers on some CPUs, the clients on the others -------------------
+#
+# A late ack measured by a client on the CPU the server uses is as likely the
+# client's own delay as the server's. With pinning on, every server process
+# (launchday, the reference servers, Redis) runs on the first half of this
+# process's CPUs and every client process (the fleets, and the bench itself)
+# on the second half; each side's CPU use is recorded per row.
+PIN: dict[str, list[int]] = {}
+
+
+def set_pinning(enabled: bool) -> dict[str, list[int]]:
+    """Split the CPUs into a server side and a client side (needs 2 or more)."""
+    PIN.clear()
+    cpus = sorted(os.sched_getaffinity(0))
+    if enabled and len(cpus) >= 2:
+        half = len(cpus) // 2
+        PIN.update(server=cpus[:half], client=cpus[half:])
+        os.sched_setaffinity(0, PIN["client"])  # the bench's own console, trickle and scrapes are clients
+    return dict(PIN)
+
+
+def pin(pid: int, side: str) -> None:
+    """Put process ``pid`` (and the threads it starts from now on) on its side's CPUs."""
+    if side in PIN:
+        with contextlib.suppress(ProcessLookupError):
+            os.sched_setaffinity(pid, PIN[side])
+
+
+def pinned(side: str) -> Any:
+    """A ``preexec_fn`` that pins the child before it runs anything (a
+    program's start-up threads, Node's among them, inherit it); None unpinned."""
+    cpus = PIN.get(side)
+    return None if cpus is None else (lambda: os.sched_setaffinity(0, cpus))
+
+
+def histogram_window(before: dict[str, float], after: dict[str, float], name: str,
+                     labels: str = "") -> dict[str, float]:
+    """n and percentiles of a Prometheus histogram between two scrapes. A
+    percentile is the upper bound of the bucket it falls in (so "≤ x"); under
+    1,000 samples the p99 is not a percentile: report the max bound instead."""
+    prefix = f"{name}_bucket{{{labels + ',' if labels else ''}le="
+    bounds = sorted((float(k[len(prefix):].strip('"}')), after[k] - before.get(k, 0.0))
+                    for k in after if k.startswith(prefix) and "+Inf" not in k)
+    count_key = f"{name}_count{{{labels}}}" if labels else f"{name}_count"
+    n = after.get(count_key, 0.0) - before.get(count_key, 0.0)
+    out = {"n": n, "p50_le": math.nan, "p99_le": math.nan, "max_le": math.nan}
+    if n <= 0:
+        return out
+    for q, key in ((0.5, "p50_le"), (0.99, "p99_le"), (1.0, "max_le")):
+        want = math.ceil(q * n)
+        out[key] = next((b for b, c in bounds if c >= want), math.inf)
+    return out
+
+
 def split(items: list[Any], k: int = 2) -> list[list[Any]]:
     size = math.ceil(len(items) / k)
     return [items[i * size:(i + 1) * size] for i in range(k)]
@@ -160,7 +214,7 @@ class Server:
         err = open(self.data.parent / f"server-{self.port}.log", "ab")  # a file: a full pipe would stall it
         t0 = time.perf_counter()
         self.proc = subprocess.Popen(self.command(), cwd=ROOT, env=env, stdout=err, stderr=err,
-                                     start_new_session=True)
+                                     start_new_session=True, preexec_fn=pinned("server"))
         err.close()
         _LIVE.append(self.proc)
         while not healthz(self.port):
@@ -403,7 +457,8 @@ class Fleet:
         err = self.log_path.open("ab")  # a file: a full pipe would stall the fleet
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "loadtest.fleet", *self.args, cwd=ROOT, stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE, stderr=err, limit=256 * 1024 * 1024, start_new_session=True)
+            stdout=asyncio.subprocess.PIPE, stderr=err, limit=256 * 1024 * 1024, start_new_session=True,
+            preexec_fn=pinned("client"))
         err.close()
         _LIVE.append(self.proc)
         return self
@@ -494,7 +549,7 @@ class RefServer:
     def start(self, timeout: float = 30.0) -> RefServer:
         err = open(self.log_path, "ab")
         self.proc = subprocess.Popen(self.command(), cwd=ROOT, stdout=subprocess.PIPE, stderr=err,
-                                     start_new_session=True)
+                                     start_new_session=True, preexec_fn=pinned("server"))
         err.close()
         _LIVE.append(self.proc)
         assert self.proc.stdout is not None

@@ -114,6 +114,12 @@ def gc_delta(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
             "longest_s": b["longest_s"]}
 
 
+def server_side(m0: dict[str, float], m1: dict[str, float], labels: str) -> dict[str, float]:
+    """The server's own ack times (launchday_ack_seconds) between two scrapes, in ms (bucket bounds)."""
+    h = _procs.histogram_window(m0, m1, "launchday_ack_seconds", labels)
+    return {"n": h["n"], **{k: h[k] * 1000.0 for k in ("p50_le", "p99_le", "max_le")}}
+
+
 def stats(values: list[float]) -> dict[str, float]:
     if not values:
         return {"n": 0, "p50": math.nan, "p99": math.nan, "max": math.nan}
@@ -372,13 +378,14 @@ class Run:
             print(f"  PointClients: {sum(r['n'] for r in ready):,} connected and synced in {out['ready_s']:.1f} s",
                   flush=True)
             spread = self.n / a.checkin_rate
-            c0 = cpu_s(srv.pid)
+            c0, m0 = cpu_s(srv.pid), scrape(srv.port)
             res = await ask_all(fleets, {"cmd": "checkin", "go_at": time.time() + 1.0, "spread_s": spread},
                                 120 + spread)
             self.fleet_cpu = sum(r["cpu_s"] for r in res)
             lat = [x for r in res for x in r["latencies_ms"]]
             out["checkin"] = {**stats(lat), "spread_s": spread, "errors": sum(r["errors"] for r in res),
-                              "server_cpu_s": cpu_s(srv.pid) - c0}
+                              "server_cpu_s": cpu_s(srv.pid) - c0, "fleet_cpu_s": self.fleet_cpu,
+                              "server_side_ms": server_side(m0, scrape(srv.port), 'kind="checkin"')}
             totals = await self.call(srv, "GET", f"/api/events/{eid}/totals")
             out["checked_in"] = totals["checked_in"] - TRICKLE
             print(f"  check-in at {a.checkin_rate:,.0f}/s: ack p50 {out['checkin']['p50']:.1f} p99"
@@ -407,7 +414,8 @@ class Run:
         for f in fleets:
             await f.send({"cmd": "launch", **opts})
         c0, b0, u0, gc0 = cpu_s(srv.pid), busy_s(), cpu_split(srv.pid), gc_stats(srv.port)
-        lag0 = {k: v for k, v in scrape(srv.port).items() if k.startswith("launchday_loop_lag")}
+        m_before, t_before = scrape(srv.port), time.time()
+        lag0 = {k: v for k, v in m_before.items() if k.startswith("launchday_loop_lag")}
         prof = self.profile(srv.pid, "launch-" + tag.replace(" ", "-"))
         poke = time.time()
         launch = await self.call(srv, "POST", base + "/press", json={"key": "bench"})
@@ -424,6 +432,7 @@ class Run:
         results = await asyncio.gather(*(f.line(120) for f in fleets))
         fleet_cpu, self.fleet_cpu = sum(r["cpu_s"] for r in results) - self.fleet_cpu, sum(r["cpu_s"] for r in results)
         await asyncio.sleep(max(0.0, fire_at / 1000 + 3.0 - time.time()))
+        m_after, t_after = scrape(srv.port), time.time()
         self.stop_profile(prof)
         clients = [c for r in results for c in r["clients"]]
         skew = [abs(c["fired_local_wall_ms"] - fire_at) for c in clients if c["fired_local_wall_ms"] is not None]
@@ -466,6 +475,10 @@ class Run:
              "server_sys_s": cpu_split(srv.pid)[1] - u0[1], "fleet_cpu_s": fleet_cpu, "busy_cpu_s": busy_s() - b0,
              "window_s": time.time() - poke, "console": self.console.max_gap(poke - 1.0, fire_at / 1000 + 3.0),
              "trickle_ack_ms": self.trickle.between(poke - 1.0, fire_at / 1000 + 3.0),
+             # the same acks as the server saw them (arrival → write), and the launch decision → last write
+             "trickle_ack_client_ms": self.trickle.between(t_before, t_after),
+             "trickle_ack_server_ms": server_side(m_before, m_after, 'kind="attendees"'),
+             "launch_written_ms": r_m1.get("launchday_launch_written_last_seconds", math.nan) * 1000.0,
              "reported": (got.get("fired_stats") or {}).get("count"), "gc": gc_delta(gc0, gc_stats(srv.port)),
              "reports": reports, "loop_lag": loop_lag}
         print(f"  launch ({tag}): {L['fired']:,}/{L['clients']:,} fired, skew p99 {L['skew_ms']['p99']:.2f} max"
@@ -539,6 +552,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path)
     ap.add_argument("--no-docs", action="store_true")
     ap.add_argument("--wait-quiet", type=float, default=0, metavar="S")
+    ap.add_argument("--pin", action=argparse.BooleanOptionalAction, default=True,
+                    help="servers on half the CPUs, clients (fleets and this process) on the other half (default)")
     args = ap.parse_args()
     if args.smoke:
         args.points, args.trials, args.no_variants = [200], min(args.trials, 2), True
@@ -549,6 +564,7 @@ def main() -> None:
     logs.configure("warning")
     _procs.raise_fd_limit()  # the servers, references and fleets inherit it
     busy0 = _procs.wait_quiet(args.wait_quiet)
+    pinning = _procs.set_pinning(args.pin)
     started, t0, load0 = datetime.now(UTC), time.perf_counter(), Path("/proc/loadavg").read_text().split()[:3]
     tmp = Path(tempfile.mkdtemp(prefix="launchday-bench-"))
     runs: list[dict[str, Any]] = []
@@ -576,10 +592,11 @@ def main() -> None:
         [""] + (["--smoke"] if args.smoke else ["--points", *map(str, args.points)])
         + ([f"--trials {args.trials}"] if args.trials != 5 and not args.smoke else [])
         + (["--no-variants"] if args.no_variants and not args.smoke else [])
-        + ([f"--wait-quiet {args.wait_quiet:g}"] if args.wait_quiet else []))
+        + ([f"--wait-quiet {args.wait_quiet:g}"] if args.wait_quiet else [])
+        + ([] if args.pin else ["--no-pin"]))
     result = {"started_utc": started.isoformat(timespec="seconds"), "command": cmd,
               "duration_s": time.perf_counter() - t0, "machine": _procs.machine(), "loadavg_start": load0,
-              "busy_cpus_before": busy0, "runs": runs}
+              "busy_cpus_before": busy0, "pinning": pinning, "runs": runs}
     result["rows"] = rows(result)
     out = args.out or Path(tempfile.gettempdir()) / f"bench-{started:%Y%m%dT%H%M%SZ}.json"
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str))

@@ -109,6 +109,49 @@ def cause(run: dict[str, Any], key: str) -> str:
     return ""
 
 
+def client_q(d: dict[str, Any]) -> str:
+    """Client-side figures with their n: a p99 of fewer than 1,000 samples is no percentile, so the max."""
+    n = int(d.get("n") or 0)
+    if not n:
+        return "–"
+    if n < 1000:
+        return f"p50 {_f(d.get('p50'))}, max {_f(d.get('max'))} ms (n = {n:,})"
+    return f"p50 {_f(d.get('p50'))} / p99 {_f(d.get('p99'))} / max {_f(d.get('max'))} ms (n = {n:,})"
+
+
+def server_q(d: dict[str, Any] | None) -> str:
+    """Server-side figures from /metrics histograms: each bound is its bucket's upper edge (≤)."""
+    n = int((d or {}).get("n") or 0)
+    if not n:
+        return "–"
+    if n < 1000:
+        return f"p50 ≤ {_f(d.get('p50_le'))}, max ≤ {_f(d.get('max_le'))} ms (n = {n:,})"
+    return f"p50 ≤ {_f(d.get('p50_le'))} / p99 ≤ {_f(d.get('p99_le'))} / max ≤ {_f(d.get('max_le'))} ms (n = {n:,})"
+
+
+def sides_table(result: dict[str, Any]) -> list[str]:
+    """The same acks seen from both ends: a client-side delay shows as the difference."""
+    out = ["", "The same acks from both ends (server: `launchday_ack_seconds`, a frame's arrival to its ack's"
+           " write; client: send → ack read):", "",
+           "| points | what | client side | server side | CPU server / clients |", "| ---: | --- | --- | --- | --- |"]
+    for run in result["runs"]:
+        mo = run.get("morning", {})
+        ck = mo.get("checkin")
+        if ck:
+            out.append(f"| {run['n']:,} | check-in acks | {client_q(ck)} | {server_q(ck.get('server_side_ms'))}"
+                       f" | {_f(ck.get('server_cpu_s'))} / {_f(ck.get('fleet_cpu_s'))} s |")
+        for key, tag in LAUNCHES:
+            L = mo.get(key)
+            if not L or "trickle_ack_server_ms" not in L:
+                continue
+            out.append(f"| {run['n']:,} | `attendees` acks through the launch ({tag}) |"
+                       f" {client_q(L.get('trickle_ack_client_ms', {}))} | {server_q(L.get('trickle_ack_server_ms'))}"
+                       f" | {_f(L.get('server_cpu_s'))} / {_f(L.get('fleet_cpu_s'))} s |")
+            out.append(f"| {run['n']:,} | launch: press → last countdown write ({tag}) | lag via PointClient"
+                       f" {client_q(L.get('lag_ms', {}))} | {_f(L.get('launch_written_ms'))} ms | |")
+    return out if len(out) > 5 else []
+
+
 def _median(xs: list[float]) -> float:
     xs = sorted(x for x in xs if x is not None and not math.isnan(x))
     return xs[len(xs) // 2] if xs else math.nan
@@ -123,7 +166,9 @@ def markdown(result: dict[str, Any]) -> str:
         f" {m['cpu']} × {m['cpus']}, {m['ram_gib']} GiB RAM, Linux {m['kernel']}, Python {m['python']};"
         f" `{result['command']}`, {result['duration_s']:.0f} s; load average {' '.join(result['loadavg_start'])} at"
         f" the start, {' '.join(m['loadavg'])} at the end; {result['busy_cpus_before']:.1f} CPUs busy in the 3 s"
-        " before it started. Servers and client fleets share the 2 CPUs.", "",
+        " before it started. " + (f"Pinned: servers on CPU {','.join(map(str, result['pinning']['server']))},"
+                                  f" clients (fleets and the bench) on CPU {','.join(map(str, result['pinning']['client']))}."
+                                  if result.get("pinning") else "Servers and client fleets share the CPUs."), "",
         "launchday (`launchday serve`, uvloop):", "",
         "| points | fleets | connect | RSS / conn | check-in ack p50 / p99 | launch lag p50 / p99 / max | fan-out in"
         " the server | fire skew p99 / max, as shipped | fire skew p99 / max, no countdown re-sync"
@@ -157,6 +202,7 @@ def markdown(result: dict[str, Any]) -> str:
                          f" | {ratio} |")
         for name, why in run.get("skipped", {}).items():
             lines.append(f"| {run['n']:,} | {name} ref | skipped: {why} | | | | | | |")
+    lines += sides_table(result)
     if result["rows"]:
         lines += ["", "Targets:", "", "| target | measured | limit | result |", "| --- | ---: | --- | --- |"]
         lines += [f"| {r['figure']} | {r['measured']} | {r['target']} | {'PASS' if r['ok'] else '**MISS**'} |"
