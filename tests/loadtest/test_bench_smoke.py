@@ -44,11 +44,17 @@ def test_bench_smoke_produces_every_figure(tmp_path) -> None:
     morning = run["morning"]
     assert morning["checkin"]["n"] == 200 and morning["checkin"]["errors"] == 0
     assert morning["checked_in"] == 200
+    # the server's own side of the same acks, from /metrics (every check-in acked once)
+    assert morning["checkin"]["server_side_ms"]["n"] == 200
+    assert morning["checkin"]["server_side_ms"]["p99_le"] >= morning["checkin"]["server_side_ms"]["p50_le"] > 0
     for key in ("launch", "launch_no_resync"):
         launch = morning[key]
         assert launch["clients"] == 200 and launch["fired"] == 200, key
         assert launch["skew_ms"]["p99"] >= 0 and launch["lag_ms"]["n"] == 200, key
         assert launch["fanout_ms"] > 0 and launch["console"]["deltas"] > 0, key
+        assert launch["trickle_ack_server_ms"]["n"] > 0 and launch["trickle_ack_client_ms"]["n"] > 0, key
+        assert launch["launch_written_ms"] >= 0, key
+    assert result["pinning"] == {} or set(result["pinning"]) == {"server", "client"}
 
     keys = {r["key"] for r in result["rows"]}
     assert {"rss", "ratio_ws", "skew_launch", "skew_launch_no_resync", "console_trials", "console_launch",
