@@ -1,6 +1,6 @@
 """``launchday-checkin``: a point's terminal kiosk, or JSON lines for scripts.
 
-    launchday-checkin --server http://HOST:PORT [--server URL ...] --token TOKEN
+    launchday-checkin --server http://HOST:PORT [--server URL ...] --token TOKEN | --token-file PATH
                       [--attendees N] [--display] [--json] [--outbox FILE] [--lang vi|en]
 
 On a terminal it shows the point, its connection, the pending outbox, the
@@ -11,6 +11,8 @@ JSON line on stdout instead, for scripts. The outbox is kept in a file
 (default: beside the working directory, per token) so a restart loses nothing.
 Several servers (``--server`` repeated, or comma-separated URLs): when one
 dies the kiosk moves to the next, and its outbox goes with it.
+With stdin that is not a terminal (a service, ``nohup``, ``< /dev/null``)
+it reads no commands and just runs (``--json`` still reads a pipe).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import os
+import stat
 import sys
 import time
 from typing import Any
@@ -180,6 +184,12 @@ class Kiosk:
         return await self._run_screen()
 
     async def _run_json(self) -> int:
+        if not stdin_readable():
+            # A service, nohup or ``< /dev/null``: no commands, run until stopped.
+            while not self.client.token_invalid:  # noqa: ASYNC110 (the client has no event for it)
+                await asyncio.sleep(0.5)  # a poll of the client's state, not a wait for time to pass
+            await self.client.stop()
+            return 2
         reader = await _stdin_reader()
         while True:
             line = await reader.readline()
@@ -191,7 +201,7 @@ class Kiosk:
 
     async def _run_screen(self) -> int:
         console = Console()
-        reader = None if self.args.display or not sys.stdin.isatty() else await _stdin_reader()
+        reader = None if self.args.display or not stdin_readable(tty_only=True) else await _stdin_reader()
         with Live(self.render(), console=console, refresh_per_second=20, screen=self.args.display) as live:
             line_task = asyncio.ensure_future(reader.readline()) if reader else None
             while not self.client.token_invalid:
@@ -206,6 +216,40 @@ class Kiosk:
         return 2 if self.client.token_invalid else 0
 
 
+def stdin_readable(tty_only: bool = False) -> bool:
+    """True when typed commands can come on stdin: a terminal, or (for
+    ``--json``) a pipe or socket. Not /dev/null, a regular file or a closed
+    stdin (a systemd service, ``nohup``): the event loop cannot watch those,
+    and registering one raised ``KeyError: '0 is not registered'``."""
+    try:
+        if sys.stdin is None or sys.stdin.closed:
+            return False
+        fd = sys.stdin.fileno()
+        if os.isatty(fd):
+            return True
+        mode = os.fstat(fd).st_mode
+    except (OSError, ValueError):
+        return False
+    return not tty_only and (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode))
+
+
+def read_token_file(path: str) -> str:
+    """The point's token from a file only its owner can read (a systemd
+    credential, or a file of mode 0600/0400); refused otherwise."""
+    try:
+        st = os.stat(path)
+        if st.st_mode & 0o077:
+            raise SystemExit(f"launchday-checkin: {path} is readable by others (mode {stat.S_IMODE(st.st_mode):o}); "
+                             f"chmod 600 it: the token opens the point")
+        with open(path, encoding="utf-8") as f:
+            token = f.read().strip()
+    except OSError as exc:
+        raise SystemExit(f"launchday-checkin: cannot read the token file {path}: {exc.strerror}") from None
+    if not token:
+        raise SystemExit(f"launchday-checkin: the token file {path} is empty")
+    return token
+
+
 async def _stdin_reader() -> asyncio.StreamReader:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
@@ -218,13 +262,18 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--server", required=True, action="append",
                    help="the server's base URL, e.g. http://10.0.0.5:8080; repeat it (or separate "
                         "URLs with commas) to name several: when one dies the kiosk moves to the next")
-    p.add_argument("--token", required=True, help="the point's token (the end of its /p/<token> link)")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--token", help="the point's token (the end of its /p/<token> link)")
+    who.add_argument("--token-file", metavar="PATH",
+                     help="read the token from this file, readable by its owner only (deploy/launchday-checkin.service)")
     p.add_argument("--attendees", type=int, help="check in (or update the count) with this number at start")
     p.add_argument("--display", action="store_true", help="full screen: the agenda, countdown and launch")
     p.add_argument("--json", action="store_true", help="JSON lines on stdout instead of a screen")
     p.add_argument("--outbox", help="file keeping unsent messages across restarts")
     p.add_argument("--lang", choices=("vi", "en"), default="vi")
     args = p.parse_args(argv)
+    if args.token_file:
+        args.token = read_token_file(args.token_file)
     if args.attendees is not None and args.attendees < 0:
         p.error("--attendees must be a whole number ≥ 0")
     try:

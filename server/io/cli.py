@@ -1,4 +1,4 @@
-"""The ``launchday`` command: serve, demo, token, registry."""
+"""The ``launchday`` command: serve, demo, token, registry, event, backup, restore."""
 
 from __future__ import annotations
 
@@ -53,6 +53,11 @@ def main(argv: list[str] | None = None) -> None:
     from server.io import cli_registry
 
     cli_registry.add_parser(sub)
+    # -- launchday event / backup / restore (see cli_event.py, cli_backup.py) --
+    from server.io import cli_backup, cli_event
+
+    cli_event.add_parser(sub, os.environ.get("LAUNCHDAY_DATA", "data"))
+    cli_backup.add_parser(sub, os.environ.get("LAUNCHDAY_DATA", "data"))
     args = parser.parse_args(argv)
     if args.command == "token":
         raise SystemExit(cli_token.run(args))
@@ -60,6 +65,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "registry":
         raise SystemExit(cli_registry.run(args))
     # -- end launchday registry --
+    if args.command == "event":
+        raise SystemExit(cli_event.run(args))
+    if args.command in ("backup", "restore"):
+        raise SystemExit(cli_backup.run(args))
     logs.configure(args.log_level)
     if args.uvloop:
         try:
