@@ -9,9 +9,14 @@ SPEED ?= 15
 setup:
 	@./scripts/setup.sh
 
-## run: the demo (Thanh Hóa, ~1,000 points) on the embedded store, with a simulated morning (SPEED=15: ~5 min)
+## run: the demo (Thanh Hóa today: 166 communes and wards, ~1,000 points, grouped by commune) on the embedded store,
+## with a simulated morning (SPEED=15: ~6 min to 08:00); REFERENCE=1: the registry of 8 May 2025 (27 districts);
+## NATIONAL=1: the whole country (~36,500 points, 2,000 of them simulated)
+REFERENCE ?=
+NATIONAL ?=
 run: setup
-	$(VENV)/launchday demo --simulate --speed $(SPEED) --host 127.0.0.1 --port $(PORT) --data $(DATA)
+	$(VENV)/launchday demo --simulate --speed $(SPEED) --host 127.0.0.1 --port $(PORT) --data $(DATA) \
+		$(if $(REFERENCE),--reference-2025) $(if $(NATIONAL),--national)
 
 serve: setup
 	$(VENV)/launchday serve --host 127.0.0.1 --port $(PORT) --data $(DATA)

@@ -74,7 +74,7 @@ whether the tree had uncommitted changes); nothing is estimated.
 
 
 def demo_csv(extra: int = 0) -> bytes:
-    from server.demo.data import generate_points, to_csv_rows
+    from server.demo.data_2025 import generate_points, to_csv_rows
 
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")

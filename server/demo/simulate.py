@@ -15,6 +15,14 @@ armed and two key holders press: the points fire on their own clocks and
 report it. Simulated time runs ``speed`` times faster than real time (15 by
 default: the 75-minute window in five minutes).
 
+The simulated clock starts at :data:`CLOCK_START` (06:25, a few minutes
+before the first arrival) at a real instant, the *origin*; simulated clock
+time ``c`` is the real instant ``origin + (c - 06:25) / speed``
+(:func:`real_instant`). ``launchday demo --simulate`` sets the event's
+``starts_at`` (08:00) and ``report_deadline`` (07:30) to those real instants,
+so the console's countdowns reach zero and the automatic 07:30 report is
+taken when the simulated clock says so; the ceremony waits for 08:00.
+
 Everything lives in this one process: the clients, their timers and the
 organizer's session are stopped by :func:`stop` (the app's ``on_shutdown``,
 so on Ctrl+C or SIGTERM they leave before the server waits for its sockets).
@@ -39,7 +47,11 @@ from checkin.transport import WebSocketConnector
 
 log = structlog.get_logger("launchday.simulate")
 
-WINDOW_START = "06:30"
+CLOCK_START = "06:25"  # the simulated clock's first reading
+WINDOW_START = "06:30"  # the plan's times count from here
+LEAD_S = 5 * 60  # 06:25 -> 06:30
+DEADLINE_CLOCK = "07:30"  # the event's report_deadline
+CEREMONY_CLOCK = "08:00"  # the event's starts_at
 WINDOW_S = 75 * 60  # 06:30 -> 07:45
 PEAK_S = 40 * 60  # the busiest moment, 07:10
 DEFAULT_SPEED = 15.0  # the window in five minutes
@@ -66,12 +78,15 @@ class Visit:
     incident: tuple[str, float, float | None] | None = None  # (kind, open_s, resolve_s or None)
 
 
-def plan_morning(points: list[dict[str, Any]], seed: int) -> list[Visit]:
-    """The morning of every point that comes. ``points``: code, token, level, expected."""
+def plan_morning(points: list[dict[str, Any]], seed: int,
+                 always_levels: tuple[str, ...] = ("province", "district")) -> list[Visit]:
+    """The morning of every point that comes. ``points``: code, token, level,
+    expected. ``always_levels``: the halls that run the ceremony (the province
+    and the event's group level), which always come."""
     rng = random.Random(seed)
     visits: list[Visit] = []
     for p in sorted(points, key=lambda p: p["code"]):  # the same plan whatever order the points come in
-        always = p["level"] in ("province", "district")  # the halls that run the ceremony always come
+        always = p["level"] in always_levels
         if not always and rng.random() < NEVER_COME:
             continue
         early = always and rng.random() < 0.8
@@ -95,22 +110,47 @@ def plan_morning(points: list[dict[str, Any]], seed: int) -> list[Visit]:
 
 
 def clock_text(sim_s: float) -> str:
+    """The clock reading at plan time ``sim_s`` (seconds from 06:30)."""
     minutes = 6 * 60 + 30 + int(sim_s // 60)
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _minutes(clock: str) -> int:
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def clock_s(clock: str) -> float:
+    """Simulated seconds from :data:`CLOCK_START` to ``clock`` ("07:30" -> 3900)."""
+    return float(_minutes(clock) - _minutes(CLOCK_START)) * 60.0
+
+
+def real_instant(origin: float, speed: float, clock: str) -> float:
+    """The real instant (epoch seconds) at which the simulated clock reads ``clock``."""
+    return origin + clock_s(clock) / speed
+
+
+def plan_s(clock: str) -> float:
+    """Plan time (seconds from 06:30) of a clock reading."""
+    return clock_s(clock) - LEAD_S
 
 
 class Simulation:
     """Plays :func:`plan_morning` and the ceremony against ``base``."""
 
     def __init__(self, base: str, admin_token: str, eid: str, points: list[dict[str, Any]], agenda: list[Any],
-                 *, speed: float = DEFAULT_SPEED, seed: int = 1, say: Callable[[str], None] = print) -> None:
+                 *, speed: float = DEFAULT_SPEED, seed: int = 1, say: Callable[[str], None] = print,
+                 origin: float | None = None, always_levels: tuple[str, ...] = ("province", "district")) -> None:
+        """``origin``: the real instant (epoch seconds) the simulated clock reads
+        06:25; None: when the simulation starts."""
         if speed <= 0:
             raise ValueError("speed must be > 0")
         self.base = base
         self.eid = eid
         self.speed = speed
         self.agenda = agenda
-        self.visits = plan_morning(points, seed)
+        self.origin = origin
+        self.visits = plan_morning(points, seed, always_levels)
         self.total = len(points)
         self.rng = random.Random(seed + 1)
         self.say = say
@@ -170,7 +210,8 @@ class Simulation:
     # -- the morning --------------------------------------------------------------
 
     async def _at(self, sim_s: float) -> None:
-        delay = self._t0 + sim_s / self.speed - time.monotonic()
+        """Until plan time ``sim_s`` (seconds from 06:30)."""
+        delay = self._t0 + (LEAD_S + sim_s) / self.speed - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
 
@@ -193,13 +234,18 @@ class Simulation:
                     add(resolved, lambda v=v: self._resolve_incident(v.code))  # type: ignore[misc]
         for at in range(PROGRESS_EVERY_S, WINDOW_S + 1, PROGRESS_EVERY_S):
             add(float(at), lambda at=at: self._spawn(self._progress(at)))  # type: ignore[misc]
+        # A moment after the deadline, say whether the automatic report was taken.
+        add(plan_s(DEADLINE_CLOCK) + 30, lambda: self._spawn(self._deadline_report()))
         out.sort(key=lambda a: (a[0], a[1]))
         return out
 
     async def _morning(self) -> None:
-        self._t0 = time.monotonic()
-        self.say(f"simulation: {WINDOW_START}–07:45 at ×{self.speed:g} (about {WINDOW_S / self.speed / 60:.1f} min): "
-                 f"{len(self.visits)} of {self.total} points will come")
+        origin = time.time() if self.origin is None else self.origin
+        self._t0 = time.monotonic() - (time.time() - origin)  # the monotonic reading of 06:25
+        self.say(f"simulation: the clock starts at {CLOCK_START}; points arrive {WINDOW_START}–07:45 at ×{self.speed:g} "
+                 f"(about {(LEAD_S + WINDOW_S) / self.speed / 60:.1f} min): {len(self.visits)} of {self.total} "
+                 f"points will come; the {DEADLINE_CLOCK} report in {clock_s(DEADLINE_CLOCK) / self.speed:.0f} s, "
+                 f"the ceremony at {CEREMONY_CLOCK} in {clock_s(CEREMONY_CLOCK) / self.speed:.0f} s")
         for at, _, act in self._actions():
             await self._at(at)
             act()
@@ -239,6 +285,18 @@ class Simulation:
 
         opened.add_done_callback(resolve)
 
+    async def _deadline_report(self) -> None:
+        """Whether the server took its automatic report (allowing it a few real seconds)."""
+        auto: list[dict[str, Any]] = []
+        deadline = time.monotonic() + 5.0
+        while not auto and time.monotonic() < deadline:
+            snaps = await self._get(f"/api/events/{self.eid}/report/snapshots")
+            auto = [s for s in snaps if s.get("automatic")]
+            if not auto:
+                await asyncio.sleep(0.2)
+        self.say(f"simulation: {DEADLINE_CLOCK} automatic report: "
+                 + (f"taken ({auto[0]['label']})" if auto else "not taken"))
+
     async def _progress(self, sim_s: float) -> None:
         t = await self._get(f"/api/events/{self.eid}/totals")
         self.say(f"simulation: {clock_text(sim_s)}  checked in {t['checked_in']}/{t['points']} · "
@@ -247,7 +305,8 @@ class Simulation:
     # -- the ceremony (the organizer, over REST) --------------------------------------
 
     async def _ceremony(self) -> None:
-        self.say("simulation: 08:00 the ceremony starts (the organizer runs the agenda)")
+        await self._at(plan_s(CEREMONY_CLOCK))
+        self.say(f"simulation: {CEREMONY_CLOCK} the ceremony starts (the organizer runs the agenda)")
         await self._post("agenda/start")
         for i, item in enumerate(self.agenda):
             if i:

@@ -37,7 +37,8 @@ def main(argv: list[str] | None = None) -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the server (the embedded journal, or one process of a cluster on Redis)")
     _common(serve, 8080)
-    demo = sub.add_parser("demo", help="create the Thanh Hóa demo event (about 1,000 points) and serve it")
+    demo = sub.add_parser("demo", help="create the Thanh Hóa demo event (today's 166 communes and wards, about "
+                                       "1,000 points, grouped by commune) and serve it")
     _common(demo, 8080)
     demo.add_argument("--seed", type=int, default=2025)
     demo.add_argument("--simulate", action="store_true",
@@ -45,6 +46,13 @@ def main(argv: list[str] | None = None) -> None:
                            "incidents, then the agenda and a rehearsal launch")
     demo.add_argument("--speed", type=float, default=15.0,
                       help="with --simulate: simulated seconds per real second (default 15: the morning in ~5 min)")
+    which = demo.add_mutually_exclusive_group()
+    which.add_argument("--reference-2025", dest="registry", action="store_const", const="reference-2025",
+                       default="today", help="the reference morning instead: Thanh Hóa's three-tier registry of "
+                                             "8 May 2025 (27 districts, 1,018 points), grouped by district")
+    which.add_argument("--national", dest="registry", action="store_const", const="national",
+                       help="the whole country in one event (34 provinces, 3,321 communes, ~36,000 points), "
+                            "grouped by province; --simulate plays at most 2,000 of them")
     # -- launchday token (organizer tokens; see cli_token.py) --
     from server.io import cli_token
 
@@ -90,7 +98,7 @@ def main(argv: list[str] | None = None) -> None:
         speed = args.speed if args.simulate else None
         if args.simulate and args.log_level is None:
             logs.configure("warning")  # a thousand simulated devices would flood the terminal at info
-        app.on_startup.append(lambda app: setup_demo(app, args.seed, args.host, args.port, speed))
+        app.on_startup.append(lambda app: setup_demo(app, args.seed, args.host, args.port, speed, args.registry))
         app.on_shutdown.insert(0, stop_demo)
     try:
         web.run_app(app, host=args.host, port=args.port, print=_ready(args.host, args.port),

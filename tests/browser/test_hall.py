@@ -9,7 +9,7 @@ from typing import Any
 
 from playwright.async_api import expect
 
-from server.demo.data import NGHI_SON, SEED_AGENDA
+from server.demo.data_2025 import NGHI_SON, SEED_AGENDA
 from tests.utils import Api, timeout, tree_csv
 
 MS = 1000

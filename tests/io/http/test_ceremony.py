@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from server.demo.data import SEED_AGENDA
+from server.demo.data_2025 import SEED_AGENDA
 from tests.utils import Api, H, timeout, tree_csv
 
 
