@@ -45,7 +45,10 @@ async def ws_display(request: web.Request) -> web.StreamResponse:
     pings only; no point data, so it needs no token."""
     rt = store_of(request).event_or_latest(request.query.get("event"))
     ws = web.WebSocketResponse(max_msg_size=MAX_FRAME, compress=False, heartbeat=HEARTBEAT_S)
-    await ws.prepare(request)
+    try:
+        await ws.prepare(request)
+    except ConnectionError:  # the device left during the handshake: nothing to serve, nothing to log
+        return ws
     conn = Conn(ws, request, "display")
     hello = {"type": "welcome", "server_ms": now_ms(), "seq": rt.state.seq,
              "event": {"id": rt.id, "name": rt.state.info.name, "starts_at": rt.state.info.starts_at,

@@ -38,7 +38,10 @@ async def handle(request: web.Request) -> web.StreamResponse:
     name = actor_of(request)
     rt = store_of(request).event_or_latest(request.query.get("event"))
     ws = web.WebSocketResponse(max_msg_size=MAX_FRAME, compress=False, heartbeat=HEARTBEAT_S)
-    await ws.prepare(request)
+    try:
+        await ws.prepare(request)
+    except ConnectionError:  # the device left during the handshake: nothing to serve, nothing to log
+        return ws
     conn = Conn(ws, request, "console")
     conn.send(snapshot(rt))
     rt.room.add(conn)

@@ -73,7 +73,10 @@ async def handle(request: web.Request) -> web.StreamResponse:
         rt.presence_changed(code)  # every process's console shows it
         raise TooMany(f"this point already has {MAX_POINT_SOCKETS} connections", code="too_many_connections")
     ws = web.WebSocketResponse(max_msg_size=MAX_FRAME, compress=False, heartbeat=HEARTBEAT_S)
-    await ws.prepare(request)
+    try:
+        await ws.prepare(request)
+    except ConnectionError:  # the device left during the handshake: nothing to serve, nothing to log
+        return ws
     _bound_kernel_buffer(request)
     guard = guard_of(request)
     conn = Conn(ws, request, "point", code)
