@@ -10,7 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from server.core import org as orgs
 from server.core import points as pts
-from server.core.errors import BadRequest, Conflict, PayloadTooLarge, Unauthorized
+from server.core.errors import BadRequest, Conflict, PayloadTooLarge
 from server.core.events import event_view
 from server.core.facts import NoticeSent
 from server.core.importing import decide_import
@@ -22,10 +22,9 @@ from server.io.clock import local_time, now_ms
 from server.io.http.auth import (
     SESSION_COOKIE,
     actor_of,
-    auth_failed,
-    check_auth_rate,
     check_origin,
     event_of,
+    failed_auth,
     json_body,
     json_response,
     new_session_id,
@@ -61,15 +60,13 @@ async def prometheus(request: web.Request) -> web.Response:
 
 async def login(request: web.Request) -> web.Response:
     """Trade a token for a session cookie holding a random session id."""
-    check_auth_rate(request)
     body = await json_body(request)
     token = body.get("token") if isinstance(body, dict) else None
     store = store_of(request)
     # Tokens are URL-safe base64: anything else (a lone surrogate, say) is simply wrong.
     who = store.organizer(token) if isinstance(token, str) and token.isascii() else None
     if who is None:
-        auth_failed(request)
-        raise Unauthorized("unknown or revoked token", code="unauthorized")
+        raise failed_auth(request, token, "unknown or revoked token")
     sid = new_session_id()
     await commit_org(store, orgs.decide_open_session(orgs.token_hash(token), sid, now_ms(), who[0]))
     resp = json_response({"name": who[0], "role": who[1]})
