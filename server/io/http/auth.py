@@ -18,7 +18,7 @@ import json
 import math
 import os
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,6 +36,7 @@ from server.core.errors import (
     TooMany,
     Unauthorized,
 )
+from server.core.fields import known_fields
 from server.io import clock, metrics
 from server.io.limits import MAX_JSON_BODY, guard_of
 
@@ -295,6 +296,15 @@ async def read_body(request: web.Request, limit: int) -> bytes:
             raise PayloadTooLarge(f"the body is over {limit:,} bytes", code="too_large")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def json_object(request: web.Request, allowed: Iterable[str]) -> dict[str, Any]:
+    """The JSON object body naming only ``allowed`` fields, else 400
+    ``unknown_field`` (server/core/fields.py); no body at all is ``{}``. A
+    route that takes no body passes ``()``: a body with a field is refused."""
+    if not request.can_read_body:
+        return {}
+    return known_fields(await json_body(request), allowed)
 
 
 async def json_body(request: web.Request) -> Any:

@@ -26,6 +26,7 @@ from server.io.http.auth import (
     event_of,
     failed_auth,
     json_body,
+    json_object,
     json_response,
     new_session_id,
     read_body,
@@ -60,8 +61,7 @@ async def prometheus(request: web.Request) -> web.Response:
 
 async def login(request: web.Request) -> web.Response:
     """Trade a token for a session cookie holding a random session id."""
-    body = await json_body(request)
-    token = body.get("token") if isinstance(body, dict) else None
+    token = (await json_object(request, orgs.LOGIN_FIELDS)).get("token")
     store = store_of(request)
     # Tokens are URL-safe base64: anything else (a lone surrogate, say) is simply wrong.
     who = store.organizer(token) if isinstance(token, str) and token.isascii() else None
@@ -242,6 +242,7 @@ async def _commit_upsert(rt: EventRuntime, facts: list[Any]) -> None:
 async def rotate_token(request: web.Request) -> web.Response:
     actor = actor_of(request)
     rt = event_of(request)
+    await json_object(request, ())  # a new token takes no body
     code = request.match_info["code"]
     decision = pts.decide_rotate(rt.state, code, new_token(), now_ms(), actor)
     await rt.commit(decision.facts)
@@ -265,16 +266,20 @@ async def list_incidents(request: web.Request) -> web.Response:
 async def resolve_incident(request: web.Request) -> web.Response:
     actor = actor_of(request)
     rt = event_of(request)
+    await json_object(request, ())  # resolving takes no body
     decision = pts.decide_resolve_incident(rt.state, request.match_info["iid"], now_ms(), actor)
     await rt.commit(decision.facts)
     return json_response(pts.incident_view(rt.state, rt.state.incidents[request.match_info["iid"]]))
 
 
+NOTICE_FIELDS = ("text", "district")
+
+
 async def send_notice(request: web.Request) -> web.Response:
     actor = actor_of(request)
     rt = event_of(request)
-    body = await json_body(request)
-    text = clean(body.get("text")) if isinstance(body, dict) else ""
+    body = await json_object(request, NOTICE_FIELDS)
+    text = clean(body.get("text"))
     if not text or len(text) > 1000:
         raise BadRequest("text is required (at most 1000 characters)", code="validation_error")
     district = clean(body.get("district")) or None
