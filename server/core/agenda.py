@@ -42,6 +42,7 @@ from typing import Any, cast
 
 from server.core import facts as f
 from server.core.errors import BadRequest, Conflict
+from server.core.fields import known_fields
 from server.core.points import Decision
 from server.core.state import EventState, Extension
 from server.core.text import clean
@@ -49,6 +50,9 @@ from server.core.text import clean
 ACTIONS = ("start", "next", "prev", "pause", "resume", "finish")
 STATES = ("not_started", "running", "paused", "finished")
 MAX_ITEMS = 100
+ITEM_FIELDS = ("title", "speaker", "location", "planned_s")  # an item of PUT agenda
+# What the agenda object adds to an item when read: known, ignored when sent back.
+ITEM_READ_ONLY = ("location_name", "actual_start_ms", "actual_end_ms", "elapsed_s", "over")
 MAX_TITLE = 300
 MAX_SPEAKER = 200
 MAX_PLANNED_S = 86_400  # one day: an item longer than the ceremony is a typo
@@ -115,16 +119,23 @@ def validate_items(state: EventState, body: Any) -> list[f.AgendaItemSpec]:
     """Clean and check a ``PUT agenda`` body; refuse it with every problem found.
 
     ``details`` lists ``{"item": <0-based index or null>, "field", "message"}``.
-    Unknown fields of an item are ignored, so a client may send back the items
-    of the agenda object it read (with its added fields).
+    A field no agenda item has is ``unknown_field``; the fields the agenda
+    object adds to an item when read (``ITEM_READ_ONLY``) are known and
+    ignored, so a client may send back the items it read.
     """
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object", code="validation_error",
                          details=[{"item": None, "field": None, "message": "not an object"}])
+    known_fields(body, ("items",))
     raw = body.get("items")
     if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_ITEMS:
         raise BadRequest(f"items must be a list of 1 to {MAX_ITEMS} items", code="validation_error",
                          details=[{"item": None, "field": "items", "message": f"1 to {MAX_ITEMS} items"}])
+    unknown = [{"item": i, "field": str(k), "message": "unknown"} for i, item in enumerate(raw)
+               if isinstance(item, dict) for k in item if k not in ITEM_FIELDS + ITEM_READ_ONLY]
+    if unknown:
+        raise BadRequest(f"unknown field(s) in agenda items: {', '.join(sorted({str(u['field']) for u in unknown}))}",
+                         code="unknown_field", details=unknown)
     specs: list[f.AgendaItemSpec] = []
     problems: list[dict[str, Any]] = []
 

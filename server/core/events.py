@@ -13,6 +13,7 @@ from server.core import agenda as ag
 from server.core import facts as f
 from server.core import launch as ln
 from server.core.errors import BadRequest, Conflict
+from server.core.fields import known_fields
 from server.core.state import EventState
 from server.core.text import clean
 
@@ -39,8 +40,7 @@ def instant_ms(value: str) -> float:
 
 
 def decide_create_event(event_id: str, body: Any, now_ms: float, actor: str | None) -> f.EventCreated:
-    if not isinstance(body, dict):
-        raise BadRequest("the body must be a JSON object", code="validation_error")
+    body = known_fields(body, EDITABLE)
     name = _name(body.get("name"))
     timezone = _zone(body.get("timezone") or "Asia/Ho_Chi_Minh")
     starts_at = _instant(body.get("starts_at"), "starts_at")
@@ -72,12 +72,7 @@ def decide_edit_event(state: EventState, body: Any, now_ms: float, actor: str | 
     timezone. Only the fields that change are recorded; none: no fact.
     Changing only the time zone keeps the instants (the ceremony does not
     move); it changes how times are shown."""
-    if not isinstance(body, dict):
-        raise BadRequest("the body must be a JSON object", code="validation_error")
-    unknown = sorted(set(body) - set(EDITABLE))
-    if unknown:
-        raise BadRequest(f"unknown field(s): {', '.join(unknown)}; editable: {', '.join(EDITABLE)}",
-                         code="validation_error", details=[{"field": k, "message": "unknown"} for k in unknown])
+    body = known_fields(body, EDITABLE)
     info = state.info
     changes: dict[str, str] = {}
     timezone = _zone(body["timezone"]) if "timezone" in body else info.timezone

@@ -19,11 +19,13 @@ from typing import Any
 
 from server.core import facts as f
 from server.core.errors import BadRequest, Conflict, NotFound
+from server.core.fields import known_fields
 from server.core.state import EventState, Extension
 from server.core.text import clean, fold
 
 MAX_NAME = 100  # a launch key's name (server/core/launch.py MAX_KEY) is at most this
 MAX_HOLDERS = 20
+ADD_FIELDS = ("name",)  # the body of POST keyholders
 
 
 def token_hash(token: str) -> str:
@@ -61,7 +63,7 @@ def decide_add(state: EventState, body: Any, token: str, now_ms: float, actor: s
     """``POST /api/events/{eid}/keyholders`` with ``{"name"}``. Names are
     distinct among active holders (ignoring case and diacritics), as launch
     keys are."""
-    raw = body.get("name") if isinstance(body, dict) else None
+    raw = known_fields(body, ADD_FIELDS).get("name") if isinstance(body, dict) else None
     name = clean(raw) if isinstance(raw, str) else ""
     if not name or len(name) > MAX_NAME:
         raise BadRequest(f"name is required (at most {MAX_NAME} characters)", code="validation_error",

@@ -40,6 +40,7 @@ from typing import Any
 
 from server.core import facts as f
 from server.core.errors import BadRequest, Conflict
+from server.core.fields import known_fields
 from server.core.points import Decision, get_point
 from server.core.state import EventState, Extension
 from server.core.text import clean, fold
@@ -56,6 +57,8 @@ DEFAULT_COUNTDOWN_MS = 5_000
 KEYS_MIN = 1
 KEYS_MAX = 10
 MAX_KEY = 100
+ARM_FIELDS = ("countdown_ms", "keys_required", "rehearsal")  # the body of launch/arm
+PRESS_FIELDS = ("key",)  # the body of launch/press
 
 
 @dataclass(slots=True)
@@ -189,8 +192,7 @@ def _whole(value: Any, lo: int, hi: int) -> int | None:
 def decide_arm(state: EventState, body: Any, now_ms: float, actor: str | None) -> Decision:
     """``POST launch/arm`` with ``{"countdown_ms", "keys_required", "rehearsal"}``
     (defaults 5000, 1, false)."""
-    if not isinstance(body, dict):
-        raise BadRequest("the body must be a JSON object", code="validation_error")
+    body = known_fields(body, ARM_FIELDS)
     countdown = _whole(body.get("countdown_ms", DEFAULT_COUNTDOWN_MS), COUNTDOWN_MIN_MS, COUNTDOWN_MAX_MS)
     if countdown is None:
         raise BadRequest(f"countdown_ms must be a whole number from {COUNTDOWN_MIN_MS} to {COUNTDOWN_MAX_MS}",
@@ -210,7 +212,7 @@ def decide_arm(state: EventState, body: Any, now_ms: float, actor: str | None) -
 
 def decide_press(state: EventState, body: Any, now_ms: float, actor: str | None) -> Decision:
     """``POST launch/press`` with ``{"key": "<name of the person pressing>"}``."""
-    raw = body.get("key") if isinstance(body, dict) else None
+    raw = known_fields(body, PRESS_FIELDS).get("key") if isinstance(body, dict) else None
     key = clean(raw) if isinstance(raw, str) else ""
     if not key or len(key) > MAX_KEY:
         raise BadRequest(f"key must be the name of the person pressing (1 to {MAX_KEY} characters)",

@@ -15,9 +15,12 @@ from typing import Any
 
 from server.core import facts as f
 from server.core.errors import BadRequest, Forbidden, NotFound
+from server.core.fields import known_fields
 from server.core.text import clean
 
 ORG_STREAM = "_org"
+ISSUE_FIELDS = ("name", "role")  # the body of POST /api/tokens
+LOGIN_FIELDS = ("token",)  # the body of POST /api/session
 SESSION_TTL_MS = 12 * 3600 * 1000  # a browser session lasts one launch morning, then log in again
 
 
@@ -63,8 +66,7 @@ def require(role: str | None, needed: str) -> None:
 
 
 def decide_issue(org: OrgState, body: Any, token: str, now_ms: float, actor: str | None) -> f.OrganizerTokenIssued:
-    if not isinstance(body, dict):
-        raise BadRequest("the body must be a JSON object", code="validation_error")
+    body = known_fields(body, ISSUE_FIELDS)
     name = clean(body.get("name"))
     role = body.get("role")
     if not name or len(name) > 100:

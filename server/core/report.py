@@ -15,7 +15,7 @@ from server.core import agenda, launch
 from server.core.events import event_view
 from server.core.points import incident_view
 from server.core.state import EventState
-from server.core.text import fold
+from server.core.text import defuse_csv, fold
 
 # The sections other core modules add to the report, all of them, here:
 # never filled in by whichever modules a process happened to import.
@@ -72,13 +72,13 @@ def build_report(state: EventState, now_ms: float) -> dict[str, Any]:
 
 class _SafeWriter:
     """A csv writer that defuses text a spreadsheet would run as a formula
-    (a point named "=HYPERLINK(...)" must stay text)."""
+    (a point named "=HYPERLINK(...)" must stay text): server/core/text.py."""
 
     def __init__(self, out: io.StringIO) -> None:
         self._w = csv.writer(out)
 
     def writerow(self, row: list[Any]) -> None:
-        self._w.writerow(["'" + c if isinstance(c, str) and c[:1] in ("=", "+", "-", "@") else c for c in row])
+        self._w.writerow([defuse_csv(c) for c in row])
 
 
 def render_csv(report: dict[str, Any], when: str) -> str:

@@ -21,6 +21,7 @@ from server.core.state import EventState, Extension
 from server.core.text import clean
 
 MAX_LABEL = 100
+SNAPSHOT_FIELDS = ("label",)  # the body of POST report/snapshots
 
 
 def deadline_label(report_deadline: str, tz: str) -> str:

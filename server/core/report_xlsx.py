@@ -24,6 +24,7 @@ from server.core.report_render import (
     local,
     vi_time,
 )
+from server.core.text import looks_like_formula
 
 _BOLD = Font(bold=True)
 _HEAD_FILL = PatternFill("solid", fgColor="DDE6F0")
@@ -64,6 +65,21 @@ def _sheet(book: Workbook, title: str, headers: list[str], rows: list[list[Any]]
     if rows:
         ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows) + 1}"
     return ws
+
+
+def _as_text(book: Workbook) -> None:
+    """No formula from outside text (docs/protocol.md#spreadsheets): openpyxl
+    makes a formula of any text starting with "="; every cell whose text a
+    spreadsheet would run becomes a text cell, shown exactly ("+84 912 345
+    678" stays readable), with the quote prefix so that editing it in Excel
+    does not turn it into a formula either. The workbook has no formulas of
+    its own."""
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if looks_like_formula(cell.value):
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
 
 
 def _ratio(part: float, whole: float) -> float | None:
@@ -149,6 +165,7 @@ def render_xlsx(report: dict[str, Any], label: str | None = None) -> bytes:
         for ref in ("B5", "B6", "B7", "B8"):
             ws[ref].number_format = "#,##0.0" if ref in ("B7", "B8") else _INT
         ws.auto_filter.ref = None
+    _as_text(book)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

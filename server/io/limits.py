@@ -3,7 +3,7 @@ enforce them.
 
 Every bucket here is in the memory of one process. With several processes
 each keeps its own: a point spread over N processes may send N times the
-rate, and an address may fail N times as often (a leaked link is still
+rate, and an address or a wrong credential may fail N times as often (a leaked link is still
 capped per process, and by the socket limit below). Socket counts are
 cluster-wide: ``point_sockets`` adds what the other processes hold of the
 point (presence shared through Redis, server/io/presence.py), as of their
@@ -21,8 +21,12 @@ from server.core.limits import Buckets
 MAX_POINT_SOCKETS = 8  # simultaneous sockets per point token: a phone, a projector, a spare, and room
 POINT_RATE_PER_S = 10.0  # mutations a point may sustain (a person taps far slower)
 POINT_BURST = 20  # an outbox flushing after a reconnect
-AUTH_FAIL_PER_S = 1 / 6  # failed organizer logins an address gets back: 10 a minute...
+# Failed authentications (a wrong or revoked token: organizer, key holder, log-in).
+# A valid credential is never limited: these slow only the wrong ones.
+AUTH_FAIL_PER_S = 1 / 6  # one wrong credential presented again: 10 a minute...
 AUTH_FAIL_BURST = 10  # ...after 10 in a row
+AUTH_ADDRESS_FAIL_PER_S = 1 / 2  # wrong credentials of any kind from one address: one every 2 s...
+AUTH_ADDRESS_FAIL_BURST = 30  # ...after 30 in a row (a hall's devices share one NAT address)
 MAX_JSON_BODY = 64 * 1024
 MAX_FRAME = 64 * 1024  # the largest WebSocket frame any socket takes
 HEARTBEAT_S = 20.0  # a dead phone (no pong) is closed and shown offline within ~30 s
@@ -34,7 +38,8 @@ class Guard:
 
     def __init__(self) -> None:
         self.mutations = Buckets(POINT_RATE_PER_S, POINT_BURST)
-        self.auth_failures = Buckets(AUTH_FAIL_PER_S, AUTH_FAIL_BURST)
+        self.auth_failures = Buckets(AUTH_ADDRESS_FAIL_PER_S, AUTH_ADDRESS_FAIL_BURST)  # per client address
+        self.credential_failures = Buckets(AUTH_FAIL_PER_S, AUTH_FAIL_BURST)  # per wrong credential (its hash)
 
 
 GUARD_KEY: web.AppKey[Guard] = web.AppKey("guard", Guard)

@@ -133,7 +133,11 @@ def test_unknown_action(action: str) -> None:
 
 def test_set_cleans_and_is_idempotent() -> None:
     run = Run()
-    decision = run.set([{"title": "  Khai   mạc ", "planned_s": 60.0, "location": "", "extra": 1}])
+    # A field the agenda object adds when read is known and ignored; "extra" is refused (unknown_field).
+    with pytest.raises(BadRequest) as err:
+        run.set([{"title": "Khai mạc", "planned_s": 60, "extra": 1}])
+    assert err.value.code == "unknown_field"
+    decision = run.set([{"title": "  Khai   mạc ", "planned_s": 60.0, "location": "", "over": False}])
     (fact,) = decision.facts
     assert fact.items == (f.AgendaItemSpec(title="Khai mạc", speaker="", location=None, planned_s=60),)
     assert run.set([{"title": "Khai mạc", "speaker": None, "location": None, "planned_s": 60}]).facts == []

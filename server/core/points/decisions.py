@@ -16,6 +16,7 @@ from typing import Any
 
 from server.core import facts as f
 from server.core.errors import BadRequest, Conflict, NotFound
+from server.core.fields import known_fields
 from server.core.points.validation import (
     MAX_COUNT,
     MAX_NOTE,
@@ -55,6 +56,7 @@ def _upsert(point: Point | None, values: dict[str, Any], token: str, now_ms: flo
 
 
 def decide_create(state: EventState, raw: dict[str, Any], now_ms: float, token: str, actor: str | None) -> Decision:
+    known_fields(raw, POINT_FIELDS)
     values, errors = validate_fields(raw)
     if errors:
         raise BadRequest("invalid point", code="validation_error", details=_details(errors))
@@ -68,11 +70,9 @@ def decide_create(state: EventState, raw: dict[str, Any], now_ms: float, token: 
 
 def decide_patch(state: EventState, code: str, raw: dict[str, Any], now_ms: float, actor: str | None) -> Decision:
     point = get_point(state, code)
+    known_fields(raw, POINT_FIELDS)
     if "code" in raw and clean(raw["code"]) != code:
         raise BadRequest("a point's code cannot change; delete and create it", code="validation_error")
-    unknown = sorted(set(raw) - set(POINT_FIELDS))
-    if unknown:
-        raise BadRequest(f"unknown fields: {', '.join(unknown)}", code="validation_error")
     values, errors = validate_fields(raw, partial=True)
     if errors:
         raise BadRequest("invalid point", code="validation_error", details=_details(errors))

@@ -8,7 +8,8 @@ keeps its hash in the ``_org`` stream with the token it stands for and its
 expiry, so a session survives a restart, is seen by every process, ends at
 logout, after 12 h, or when its token is revoked. A mutation authenticated
 by the cookie must come from our own origin (``Origin``), and an address
-that keeps presenting wrong tokens is slowed down (429, ``Retry-After``).
+or a wrong token presented again and again, is slowed down (429,
+``Retry-After``); a valid token never is.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import json
 import math
 import os
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,6 +36,7 @@ from server.core.errors import (
     TooMany,
     Unauthorized,
 )
+from server.core.fields import known_fields
 from server.io import clock, metrics
 from server.io.limits import MAX_JSON_BODY, guard_of
 
@@ -72,17 +74,29 @@ def client_address(request: web.Request) -> str:
     return request.remote or "?"
 
 
-def check_auth_rate(request: web.Request) -> None:
-    """Refuse (429) an address that has failed too often, before looking at
-    what it presents: a right token after a run of wrong ones waits too."""
-    wait = guard_of(request).auth_failures.wait_ms(client_address(request), _now_ms())
+def failed_auth(request: web.Request, credential: object, message: str) -> LaunchdayError:
+    """The answer to a wrong credential (docs/protocol.md#limits): 401, or 429
+    once this credential, or this address, has failed too often.
+
+    Called only after the credential was looked up and found wrong: a valid
+    credential is never refused by the limit, whoever shares its address (a
+    hall's devices sit behind one NAT, and one stale tablet polling with a
+    revoked token must not lock the control room out). Failures are counted
+    per wrong credential (its hash: a stale token is slowed on its own) and
+    per address (many different guesses are slowed too); a failure refused
+    with 429 counts against neither, so a stale token that keeps polling
+    does not drain its address's bucket."""
+    now = _now_ms()
+    guard = guard_of(request)
+    key = orgs.token_hash(credential) if isinstance(credential, str) else f"not text: {type(credential).__name__}"
+    address = client_address(request)
+    wait = max(guard.credential_failures.wait_ms(key, now), guard.auth_failures.wait_ms(address, now))
     if wait > 0:
-        raise TooMany("too many failed authentications from this address; wait", code="rate_limited",
-                      retry_after_ms=wait)
-
-
-def auth_failed(request: web.Request) -> None:
-    guard_of(request).auth_failures.take(client_address(request), _now_ms())
+        return TooMany("this credential, or this address, failed too often; wait", code="rate_limited",
+                       retry_after_ms=wait)
+    guard.credential_failures.take(key, now)
+    guard.auth_failures.take(address, now)
+    return Unauthorized(message, code="unauthorized")
 
 
 def session_organizer(request: web.Request) -> tuple[str, str] | None:
@@ -112,15 +126,13 @@ def identify(request: web.Request) -> tuple[str, str, bool]:
     store = store_of(request)
     token = bearer(request)
     if token:
-        check_auth_rate(request)
         who = store.organizer(token) if token.isascii() else None  # tokens are URL-safe base64
         if who is None:
             if store.point_by_token(token) is not None:
                 raise Forbidden("a point's token cannot use organizer routes", code="forbidden")
             if _is_keyholder(store, token):
                 raise Forbidden("a key holder's link can only press its own key", code="forbidden")
-            auth_failed(request)
-            raise Unauthorized("unknown or revoked token", code="unauthorized")
+            raise failed_auth(request, token, "unknown or revoked token")
         result = (str(who[0]), str(who[1]), False)
     else:
         found = session_organizer(request)
@@ -284,6 +296,15 @@ async def read_body(request: web.Request, limit: int) -> bytes:
             raise PayloadTooLarge(f"the body is over {limit:,} bytes", code="too_large")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def json_object(request: web.Request, allowed: Iterable[str]) -> dict[str, Any]:
+    """The JSON object body naming only ``allowed`` fields, else 400
+    ``unknown_field`` (server/core/fields.py); no body at all is ``{}``. A
+    route that takes no body passes ``()``: a body with a field is refused."""
+    if not request.can_read_body:
+        return {}
+    return known_fields(await json_body(request), allowed)
 
 
 async def json_body(request: web.Request) -> Any:

@@ -16,7 +16,7 @@ from server.core import launch as ln
 from server.core.errors import BadRequest
 from server.io.clock import now_ms
 from server.io.effects import agenda_view, launch_view
-from server.io.http.auth import actor_of, event_of, json_body, json_response
+from server.io.http.auth import actor_of, event_of, json_body, json_object, json_response
 
 # -- REST -------------------------------------------------------------------------
 
@@ -37,6 +37,7 @@ async def put_agenda(request: web.Request) -> web.Response:
 async def agenda_action(request: web.Request) -> web.Response:
     actor = actor_of(request)
     rt = event_of(request)
+    await json_object(request, ())  # the action is in the path: a body with fields is refused
     decision = ag.decide_agenda_action(rt.state, request.match_info["action"], now_ms(), actor)
     await rt.commit(decision.facts)
     return json_response(agenda_view(rt))
@@ -56,13 +57,17 @@ LAUNCH_ACTIONS = {
 }
 
 
+# The fields each action's body may name (the core checks arm and press again).
+LAUNCH_BODIES: dict[str, tuple[str, ...]] = {"arm": ln.ARM_FIELDS, "press": ln.PRESS_FIELDS, "abort": (), "reset": ()}
+
+
 async def launch_action(request: web.Request) -> web.Response:
     actor = actor_of(request)
     rt = event_of(request)
     action = LAUNCH_ACTIONS.get(request.match_info["action"])
     if action is None:
         raise BadRequest(f"unknown launch action; one of {', '.join(LAUNCH_ACTIONS)}", code="unknown_action")
-    body = await json_body(request) if request.can_read_body else {}
+    body = await json_object(request, LAUNCH_BODIES[request.match_info["action"]])
     decision = action(rt, body, now_ms(), actor)
     if decision.facts:
         await rt.commit(decision.facts)

@@ -34,7 +34,7 @@ from aiohttp import web
 
 from server.core import labels
 from server.core.errors import BadRequest, NotFound
-from server.core.text import fold
+from server.core.text import defuse_csv, fold
 from server.io.clock import now_ms
 from server.io.http.auth import store_of
 from server.io.http.qr import point_url, public_base
@@ -82,7 +82,7 @@ async def links_csv(request: web.Request) -> web.Response:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["code", "name", "chair", "phone", "url"])
     for r in rows:
-        writer.writerow([r["code"], r["name"], r["chair"], r["phone"], r["url"]])
+        writer.writerow([defuse_csv(r[k]) for k in ("code", "name", "chair", "phone", "url")])
     return web.Response(
         body=out.getvalue().encode("utf-8"),
         content_type="text/csv",

@@ -38,7 +38,7 @@ from server.core.errors import BadRequest
 from server.core.report import build_report, render_csv
 from server.core.timeline import Timeline, bucket_seconds, timeline_view
 from server.io.clock import local_time, now_ms
-from server.io.http.auth import actor_of, event_of, json_body, json_response
+from server.io.http.auth import actor_of, event_of, json_object, json_response
 from server.io.runtime import EventRuntime
 
 log = structlog.get_logger("launchday.reports")
@@ -86,9 +86,7 @@ async def list_snapshots(request: web.Request) -> web.Response:
 async def take_snapshot(request: web.Request) -> web.Response:
     actor = actor_of(request)
     rt = event_of(request)
-    body = await json_body(request) if request.can_read_body else {}
-    if not isinstance(body, dict):
-        raise BadRequest("the body must be a JSON object", code="validation_error")
+    body = await json_object(request, rs.SNAPSHOT_FIELDS)
     now = now_ms()
     fact = rs.decide_snapshot(rt.state, build_report(rt.state, now), body.get("label"), now, actor)
     await rt.commit([fact])

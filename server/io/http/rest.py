@@ -10,7 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from server.core import org as orgs
 from server.core import points as pts
-from server.core.errors import BadRequest, Conflict, PayloadTooLarge, Unauthorized
+from server.core.errors import BadRequest, Conflict, PayloadTooLarge
 from server.core.events import event_view
 from server.core.facts import NoticeSent
 from server.core.importing import decide_import
@@ -22,11 +22,11 @@ from server.io.clock import local_time, now_ms
 from server.io.http.auth import (
     SESSION_COOKIE,
     actor_of,
-    auth_failed,
-    check_auth_rate,
     check_origin,
     event_of,
+    failed_auth,
     json_body,
+    json_object,
     json_response,
     new_session_id,
     read_body,
@@ -60,15 +60,12 @@ async def prometheus(request: web.Request) -> web.Response:
 
 async def login(request: web.Request) -> web.Response:
     """Trade a token for a session cookie holding a random session id."""
-    check_auth_rate(request)
-    body = await json_body(request)
-    token = body.get("token") if isinstance(body, dict) else None
+    token = (await json_object(request, orgs.LOGIN_FIELDS)).get("token")
     store = store_of(request)
     # Tokens are URL-safe base64: anything else (a lone surrogate, say) is simply wrong.
     who = store.organizer(token) if isinstance(token, str) and token.isascii() else None
     if who is None:
-        auth_failed(request)
-        raise Unauthorized("unknown or revoked token", code="unauthorized")
+        raise failed_auth(request, token, "unknown or revoked token")
     sid = new_session_id()
     await commit_org(store, orgs.decide_open_session(orgs.token_hash(token), sid, now_ms(), who[0]))
     resp = json_response({"name": who[0], "role": who[1]})
@@ -244,6 +241,7 @@ async def _commit_upsert(rt: EventRuntime, facts: list[Any]) -> None:
 async def rotate_token(request: web.Request) -> web.Response:
     actor = actor_of(request)
     rt = event_of(request)
+    await json_object(request, ())  # a new token takes no body
     code = request.match_info["code"]
     decision = pts.decide_rotate(rt.state, code, new_token(), now_ms(), actor)
     await rt.commit(decision.facts)
@@ -267,16 +265,20 @@ async def list_incidents(request: web.Request) -> web.Response:
 async def resolve_incident(request: web.Request) -> web.Response:
     actor = actor_of(request)
     rt = event_of(request)
+    await json_object(request, ())  # resolving takes no body
     decision = pts.decide_resolve_incident(rt.state, request.match_info["iid"], now_ms(), actor)
     await rt.commit(decision.facts)
     return json_response(pts.incident_view(rt.state, rt.state.incidents[request.match_info["iid"]]))
 
 
+NOTICE_FIELDS = ("text", "district")
+
+
 async def send_notice(request: web.Request) -> web.Response:
     actor = actor_of(request)
     rt = event_of(request)
-    body = await json_body(request)
-    text = clean(body.get("text")) if isinstance(body, dict) else ""
+    body = await json_object(request, NOTICE_FIELDS)
+    text = clean(body.get("text"))
     if not text or len(text) > 1000:
         raise BadRequest("text is required (at most 1000 characters)", code="validation_error")
     district = clean(body.get("district")) or None
