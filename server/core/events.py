@@ -72,7 +72,7 @@ def decide_edit_event(state: EventState, body: Any, now_ms: float, actor: str | 
     timezone. Only the fields that change are recorded; none: no fact.
     Changing only the time zone keeps the instants (the ceremony does not
     move); it changes how times are shown."""
-    body = known_fields(body, EDITABLE)
+    body = known_fields(body, EDITABLE, code="validation_error")  # its code before unknown_field existed
     info = state.info
     changes: dict[str, str] = {}
     timezone = _zone(body["timezone"]) if "timezone" in body else info.timezone

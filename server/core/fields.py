@@ -14,10 +14,14 @@ from typing import Any
 from server.core.errors import BadRequest
 
 
-def known_fields(body: Any, allowed: Iterable[str], what: str = "the body") -> dict[str, Any]:
+def known_fields(body: Any, allowed: Iterable[str], what: str = "the body",
+                 code: str = "unknown_field") -> dict[str, Any]:
     """``body`` if it is a JSON object naming only ``allowed`` fields; else
     ``400 validation_error`` (not an object) or ``400 unknown_field`` with
-    ``details`` ``[{"field", "message": "unknown"}]`` for each unknown one."""
+    ``details`` ``[{"field", "message": "unknown"}]`` for each unknown one.
+    The two routes that refused unknown fields before this rule existed keep
+    the code they answered then (``code="validation_error"``: the protocol
+    adds, never renames), with the same details."""
     if not isinstance(body, dict):
         raise BadRequest(f"{what} must be a JSON object", code="validation_error",
                          details=[{"field": None, "message": "not an object"}])
@@ -26,5 +30,5 @@ def known_fields(body: Any, allowed: Iterable[str], what: str = "the body") -> d
     if unknown:
         listed = ", ".join(known) if known else "none (this route takes no body)"
         raise BadRequest(f"unknown field(s) in {what}: {', '.join(unknown)}; known: {listed}",
-                         code="unknown_field", details=[{"field": k, "message": "unknown"} for k in unknown])
+                         code=code, details=[{"field": k, "message": "unknown"} for k in unknown])
     return body

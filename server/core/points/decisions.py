@@ -70,7 +70,7 @@ def decide_create(state: EventState, raw: dict[str, Any], now_ms: float, token: 
 
 def decide_patch(state: EventState, code: str, raw: dict[str, Any], now_ms: float, actor: str | None) -> Decision:
     point = get_point(state, code)
-    known_fields(raw, POINT_FIELDS)
+    known_fields(raw, POINT_FIELDS, code="validation_error")  # its code before unknown_field existed
     if "code" in raw and clean(raw["code"]) != code:
         raise BadRequest("a point's code cannot change; delete and create it", code="validation_error")
     values, errors = validate_fields(raw, partial=True)
