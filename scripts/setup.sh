@@ -2,7 +2,8 @@
 # Everything launchday needs on a fresh Debian/Ubuntu machine: the system
 # packages (redis-server for the Redis tests, chromium for the browser tests,
 # Node.js for the load-test reference server, nginx for the test of
-# deploy/nginx.conf, iproute2 for `ss` and `ip`), then .venv in the repo root
+# deploy/nginx.conf, prometheus for promtool and the checks of deploy/prometheus/,
+# iproute2 for `ss` and `ip`), then .venv in the repo root
 # with the project and its tools. Safe to run again: it does only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,11 +29,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt_install "${missing[@]}"
 fi
 
-if [ ! -x /usr/sbin/nginx ]; then
-  # The tests run /usr/sbin/nginx with their own config, port, pid file and
-  # logs (tests/services.py), never Debian's service. The package would start
-  # that service on port 80; a policy-rc.d answering 101 ("action forbidden")
-  # keeps it from starting, and is removed again right after.
+# nginx and prometheus come as Debian services that would start on install
+# (nginx on port 80, prometheus on 9090). The tests run /usr/sbin/nginx with
+# their own config, port, pid file and logs (tests/services.py), and only
+# promtool of the prometheus package (tests/deploy/test_prometheus.py), never
+# Debian's services: a policy-rc.d answering 101 ("action forbidden") keeps
+# them from starting, and is removed again right after.
+services=()
+[ -x /usr/sbin/nginx ] || services+=(nginx)
+command -v promtool >/dev/null 2>&1 || services+=(prometheus)
+if [ ${#services[@]} -gt 0 ]; then
   policy=/usr/sbin/policy-rc.d
   ours=0
   if [ ! -e "$policy" ]; then
@@ -41,7 +47,7 @@ if [ ! -x /usr/sbin/nginx ]; then
     ours=1
   fi
   status=0
-  apt_install nginx || status=$?
+  apt_install "${services[@]}" || status=$?
   [ "$ours" -eq 1 ] && $sudo rm -f "$policy"
   [ "$status" -eq 0 ] || exit "$status"
 fi

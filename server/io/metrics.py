@@ -57,6 +57,13 @@ LAUNCH_WRITTEN_LAST = Gauge(
 SLOW_CLOSED = Counter(
     "launchday_slow_consumers_closed_total", "Sockets closed with 1013 for not keeping up", registry=REGISTRY,
 )
+# Set at each scrape from the journal's health() (what /healthz reads): 0 while
+# Redis is unreachable, or the SQLite journal failed a write, or it is closed.
+# An alert needs it as a series: a 503 on /healthz is no metric.
+JOURNAL_UP = Gauge(
+    "launchday_journal_up", "1 while this process's journal can make a write durable (Redis reachable), else 0",
+    registry=REGISTRY,
+)
 
 # Collector pauses stop the event loop: a full collection over the objects of
 # 10,000 connections takes tens to hundreds of milliseconds, and a launch press

@@ -25,3 +25,18 @@ def test_compose_runs_the_repo_configs_and_the_documented_command() -> None:
     assert "./deploy/nginx.conf:/etc/nginx/nginx.conf:ro" in COMPOSE
     assert "./deploy/redis.conf:/usr/local/etc/redis/redis.conf:ro" in COMPOSE
     assert re.search(r'command: \["redis-server", "/usr/local/etc/redis/redis.conf"\]', COMPOSE)
+
+
+def test_the_monitoring_profile_runs_prometheus_on_the_repo_config_locally_only() -> None:
+    """Catches a Prometheus that starts without the profile, reads another
+    configuration than deploy/prometheus/, or publishes 9090 beyond the host."""
+    block = re.search(r"(?ms)^  prometheus:\n(.*?)(?=^\S|^  \w)", COMPOSE)
+    assert block is not None, "no prometheus service in docker-compose.yml"
+    service = block.group(1)
+    assert 'profiles: ["monitoring"]' in service
+    assert "image: prom/prometheus:" in service
+    assert "- ./deploy/prometheus:/etc/prometheus:ro" in service
+    assert '"--config.file=/etc/prometheus/prometheus.yml"' in service
+    assert re.findall(r'(?m)^      - "([\d.:]+)"$', service) == ["127.0.0.1:9090:9090"]
+    assert (ROOT / "deploy" / "prometheus" / "prometheus.yml").is_file()
+    assert re.search(r"(?m)^  prometheus-data:$", COMPOSE)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import aiohttp
 
 from server.io import metrics
+from server.io.http.auth import STORE_KEY
 from tests.io.ws.test_point import connect, request, setup_points
 from tests.utils import Api, timeout, wait_until
 
@@ -54,3 +55,19 @@ async def test_the_launch_decision_to_the_last_write_is_timed(server) -> None:
         await ws.close()
     assert _count("launchday_launch_written_seconds_count") == before + 1
     assert 0 <= (metrics.REGISTRY.get_sample_value("launchday_launch_written_last_seconds") or -1) < 5
+
+
+async def test_journal_up_follows_the_journals_health_at_each_scrape(server, monkeypatch) -> None:
+    """Catches a journal_up gauge that is not refreshed at scrape time (an
+    unreachable Redis would then never show on /metrics, and the
+    LaunchdayJournalDown alert of deploy/prometheus/alerts.yml never fires)."""
+    api: Api = server.api
+    journal = server.app[STORE_KEY].journal
+    _status, text = await api.call("GET", "/metrics")
+    assert b"\nlaunchday_journal_up 1.0\n" in text
+    monkeypatch.setattr(journal, "health", lambda: "Redis unreachable: ConnectionError: refused")
+    _status, text = await api.call("GET", "/metrics")
+    assert b"\nlaunchday_journal_up 0.0\n" in text
+    monkeypatch.undo()
+    _status, text = await api.call("GET", "/metrics")
+    assert b"\nlaunchday_journal_up 1.0\n" in text

@@ -52,6 +52,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def prometheus(request: web.Request) -> web.Response:
+    metrics.JOURNAL_UP.set(0 if store_of(request).journal.health() is not None else 1)
     return web.Response(body=generate_latest(metrics.REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
