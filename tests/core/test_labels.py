@@ -207,7 +207,7 @@ def test_the_python_surfaces_print_the_catalog_words() -> None:
     assert links.W is labels.LINKS["vi"]
     assert links.NO_DISTRICT == labels.LINKS["vi"]["no_district"]
     for path in ("server/core/report_render.py", "server/core/report_xlsx.py", "server/core/report_snapshots.py",
-                 "server/io/links.py"):
+                 "server/io/http/links.py"):
         code = re.sub(r'"""(?:.|\n)*?"""', "", (ROOT / path).read_text(encoding="utf-8"))  # docstrings may quote
         code = "\n".join(line.split("#", 1)[0] for line in code.splitlines())
         assert not VI_LETTERS.search(code), path
