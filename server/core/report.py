@@ -29,7 +29,7 @@ LEVEL_ORDER = ("province", "department", "district", "commune", "village", "scho
 
 
 def build_report(state: EventState, now_ms: float) -> dict[str, Any]:
-    totals = state.live.totals.to_dict(now_ms, state.district_name)
+    totals = state.totals_view(now_ms)
     district_of = state.live.district_of
     missing: list[dict[str, Any]] = [
         {

@@ -226,7 +226,7 @@ class EventRuntime:
             self._ticker = None
 
     def totals(self) -> dict[str, Any]:
-        return self.state.live.totals.to_dict(now_ms(), self.state.district_name)
+        return self.state.totals_view(now_ms())
 
     def delta(self) -> dict[str, Any]:
         state = self.state
