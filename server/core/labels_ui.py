@@ -417,6 +417,13 @@ REPORT: dict[str, tuple[str, str]] = {
                       "Each district counts its own point and every point below it. "
                       "The province's and the departments' points belong to no district."),
     "no_district": ("Không có huyện.", "No district."),
+    "s_groups": ("III. Theo {level}", "III. By {level}"),
+    "group_note": ("Mỗi đơn vị gồm điểm cầu của đơn vị và mọi điểm cầu trực thuộc. "
+                   "Các điểm cầu ở cấp trên (tỉnh, sở, ban, ngành) không thuộc đơn vị nào.",
+                   "Each unit counts its own point and every point below it. "
+                   "The points above that level (the province's, the departments') belong to no unit."),
+    "no_group": ("Không có đơn vị nào ở cấp này.", "No unit at this level."),
+    "sheet_groups": ("Theo địa bàn", "By area"),
     "no": ("STT", "No."),
     "code": ("Mã", "Code"),
     "point_code": ("Mã điểm cầu", "Point code"),

@@ -90,8 +90,8 @@ class Presence:
 class Live:
     """Derived indexes and counters, and presence; rebuilt, never journaled."""
 
-    __slots__ = ("by_token", "district_of", "group_level", "group_of", "open_incidents", "presence", "search",
-                 "totals")
+    __slots__ = ("by_token", "district_of", "group_level", "group_of", "open_incidents", "presence", "rebuilds",
+                 "search", "totals")
 
     def __init__(self) -> None:
         self.by_token: dict[str, str] = {}
@@ -99,6 +99,7 @@ class Live:
         # The effective group level (set or defaulted) and each point's group at it.
         self.group_level: str | None = None
         self.group_of: dict[str, str | None] = {}
+        self.rebuilds = 0  # how many times rebuild() ran: a shell re-sends every point's view when it moves
         self.search: dict[str, str] = {}
         self.open_incidents: dict[str, int] = {}
         self.presence: dict[str, Presence] = {}
@@ -149,6 +150,7 @@ class EventState:
         """Recompute every derived index and counter from the points (after a
         restore or a change of the tree's shape)."""
         live = self.live
+        live.rebuilds += 1
         live.by_token = {p.token: p.code for p in self.points.values()}
         live.search = {c: fold(f"{p.code} {p.name}") for c, p in self.points.items()}
         live.district_of = self.districts()

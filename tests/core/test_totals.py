@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from server.core import points as pts
-from server.core.events import decide_edit_event
 from server.core.errors import LaunchdayError
+from server.core.events import decide_edit_event
 from server.core.facts import LEVELS
 from server.core.state import EventState
 from server.core.totals import Bucket, Totals
