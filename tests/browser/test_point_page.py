@@ -137,7 +137,7 @@ async def test_checkin_count_and_incident(server: Any, browser: Any, artifacts: 
     # English on request, and back.
     await page.click("#lang")
     await expect(page.locator("#count-send")).to_have_text("Update the count")
-    await expect(page.locator("#where")).to_have_text("Commune · Huyện Số 0")
+    await expect(page.locator("#where")).to_have_text("Commune, ward, special zone · Huyện Số 0")
     await page.screenshot(path=str(artifacts / "point-360-en.png"), full_page=True)
     await page.click("#lang")
     await expect(page.locator("#count-send")).to_have_text("Cập nhật số người")
