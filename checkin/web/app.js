@@ -412,7 +412,8 @@ function render() {
   $("conn").className = `conn is-${conn}`;
   $("event").textContent = S.event ? S.event.name : "";
   $("name").textContent = p ? p.name : "…";
-  $("where").textContent = p ? [t(p.level), p.district_name && p.district !== p.code ? p.district_name : ""].filter(Boolean).join(" · ") : "";
+  const area = p && (p.group_name !== undefined ? [p.group, p.group_name] : [p.district, p.district_name]);
+  $("where").textContent = p ? [t(p.level), area[1] && area[0] !== p.code ? area[1] : ""].filter(Boolean).join(" · ") : "";
   $("pending").hidden = outbox.length === 0;
   $("pending").textContent = t("pending", { n: outbox.length });
 

@@ -14,10 +14,11 @@ from server.core import facts as f
 from server.core import launch as ln
 from server.core.errors import BadRequest, Conflict
 from server.core.fields import known_fields
+from server.core.grouping import parse_group_level
 from server.core.state import EventState
 from server.core.text import clean
 
-EDITABLE = ("name", "starts_at", "report_deadline", "timezone")
+EDITABLE = ("name", "starts_at", "report_deadline", "timezone", "group_level")
 
 
 def _instant(value: Any, name: str) -> str:
@@ -45,8 +46,9 @@ def decide_create_event(event_id: str, body: Any, now_ms: float, actor: str | No
     timezone = _zone(body.get("timezone") or "Asia/Ho_Chi_Minh")
     starts_at = _instant(body.get("starts_at"), "starts_at")
     deadline = _instant(body.get("report_deadline"), "report_deadline")
+    group_level = parse_group_level(body.get("group_level"))
     return f.EventCreated(at_ms=now_ms, actor=actor, event_id=event_id, name=name, starts_at=starts_at,
-                          report_deadline=deadline, timezone=timezone)
+                          report_deadline=deadline, timezone=timezone, group_level=group_level)
 
 
 def _name(value: Any) -> str:
@@ -69,7 +71,7 @@ def _zone(value: Any) -> str:
 
 def decide_edit_event(state: EventState, body: Any, now_ms: float, actor: str | None) -> list[f.EventEdited]:
     """``PATCH /api/events/{eid}``: any of name, starts_at, report_deadline,
-    timezone. Only the fields that change are recorded; none: no fact.
+    timezone, group_level (null: back to the default). Only the fields that change are recorded; none: no fact.
     Changing only the time zone keeps the instants (the ceremony does not
     move); it changes how times are shown."""
     body = known_fields(body, EDITABLE, code="validation_error")  # its code before unknown_field existed
@@ -87,6 +89,10 @@ def decide_edit_event(state: EventState, body: Any, now_ms: float, actor: str | 
             value = _instant(body[key], key)
             if instant_ms(value) != instant_ms(getattr(info, key)) or value != getattr(info, key):
                 changes[key] = value
+    if "group_level" in body:
+        group_level = parse_group_level(body["group_level"])
+        if group_level != info.group_level:
+            changes["group_level"] = group_level or ""  # "": back to the default
     if not changes:
         return []
     return [f.EventEdited(at_ms=now_ms, actor=actor, **changes)]
@@ -97,7 +103,9 @@ def apply_event_edited(state: EventState, fact: f.EventEdited) -> None:
     for key in EDITABLE:
         value = getattr(fact, key)
         if value is not None:
-            setattr(info, key, value)
+            setattr(info, key, value or None if key == "group_level" else value)
+    if fact.group_level is not None:
+        state.regroup_if_needed()
 
 
 def decide_delete_event(state: EventState, now_ms: float, actor: str | None) -> list[f.EventDeleted]:
@@ -116,7 +124,9 @@ def apply_event_deleted(state: EventState, fact: f.EventDeleted) -> None:
         state.info.deleted_ms = fact.at_ms
 
 
-def event_view(info: Any) -> dict[str, Any]:
+def event_view(info: Any, group_level_effective: str | None = None) -> dict[str, Any]:
+    """The ``event`` object; ``group_level_effective`` is the state's
+    ``live.group_level`` (docs/protocol.md#grouping)."""
     return {
         "id": info.id,
         "name": info.name,
@@ -124,4 +134,6 @@ def event_view(info: Any) -> dict[str, Any]:
         "report_deadline": info.report_deadline,
         "timezone": info.timezone,
         "created_ms": info.created_ms,
+        "group_level": info.group_level,
+        "group_level_effective": group_level_effective,
     }

@@ -56,6 +56,7 @@ class EventCreated(_Fact):
     starts_at: str
     report_deadline: str
     timezone: str
+    group_level: str | None = None  # docs/protocol.md#grouping; absent in older journals
 
 
 class EventDeleted(_Fact):
@@ -66,13 +67,15 @@ class EventDeleted(_Fact):
 
 
 class EventEdited(_Fact):
-    """An event's name, times or time zone changed; only the fields given are set."""
+    """An event's name, times, time zone or group level changed; only the
+    fields given are set. ``group_level`` "" sets it back to the default."""
 
     type: Literal["event.edited"] = "event.edited"
     name: str | None = None
     starts_at: str | None = None
     report_deadline: str | None = None
     timezone: str | None = None
+    group_level: str | None = None
 
 
 class PointUpserted(_Fact):
@@ -136,6 +139,7 @@ class NoticeSent(_Fact):
     type: Literal["notice.sent"] = "notice.sent"
     text: str
     district: str | None = None
+    group: str | None = None  # to the points of one group (docs/protocol.md#notices)
 
 
 Role = Literal["admin", "operator", "viewer"]

@@ -50,6 +50,7 @@ CONSOLE: dict[str, tuple[str, str]] = {
     "dash.timeline": ("Điểm danh theo thời gian", "Check-ins over time"),
     "dash.by_level": ("Theo cấp", "By level"),
     "dash.by_district": ("Theo huyện (tỷ lệ điểm danh)", "By district (checked in)"),
+    "dash.by_group": ("Theo {level} (tỷ lệ điểm danh)", "By {level} (checked in)"),
     "dash.at": ("lúc {t}", "at {t}"),
     "dash.passed": ("đã qua", "passed"),
     "dash.no_data": ("Chưa có điểm danh nào.", "No check-ins yet."),
@@ -84,6 +85,7 @@ CONSOLE: dict[str, tuple[str, str]] = {
     "points.all_districts": ("Mọi huyện", "All districts"),
     "points.all_status": ("Mọi trạng thái", "Any status"),
     "points.no_district": ("Không thuộc huyện", "No district"),
+    "points.no_group": ("Cấp trên (không thuộc đơn vị nào)", "Above that level (in no unit)"),
     "points.sort_district": ("Xếp theo huyện", "By district"),
     "points.sort_code": ("Xếp theo mã", "By code"),
     "points.sort_name": ("Xếp theo tên", "By name"),
@@ -198,6 +200,8 @@ CONSOLE: dict[str, tuple[str, str]] = {
     "events.starts": ("Khai mạc", "Start"),
     "events.deadline": ("Chốt báo cáo", "Report deadline"),
     "events.tz": ("Múi giờ", "Time zone"),
+    "events.group_level": ("Tổng hợp theo cấp", "Group totals by level"),
+    "events.group_default": ("Mặc định (tự chọn theo danh sách điểm cầu)", "Default (chosen from the registry)"),
     "events.none": ("Chưa có sự kiện nào.", "No event yet."),
     "events.create": ("Tạo sự kiện mới", "New event"),
     "events.create_btn": ("Tạo sự kiện", "Create the event"),
@@ -417,6 +421,13 @@ REPORT: dict[str, tuple[str, str]] = {
                       "Each district counts its own point and every point below it. "
                       "The province's and the departments' points belong to no district."),
     "no_district": ("Không có huyện.", "No district."),
+    "s_groups": ("III. Theo {level}", "III. By {level}"),
+    "group_note": ("Mỗi đơn vị gồm điểm cầu của đơn vị và mọi điểm cầu trực thuộc. "
+                   "Các điểm cầu ở cấp trên (tỉnh, sở, ban, ngành) không thuộc đơn vị nào.",
+                   "Each unit counts its own point and every point below it. "
+                   "The points above that level (the province's, the departments') belong to no unit."),
+    "no_group": ("Không có đơn vị nào ở cấp này.", "No unit at this level."),
+    "sheet_groups": ("Theo địa bàn", "By area"),
     "no": ("STT", "No."),
     "code": ("Mã", "Code"),
     "point_code": ("Mã điểm cầu", "Point code"),

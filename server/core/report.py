@@ -29,8 +29,9 @@ LEVEL_ORDER = ("province", "department", "district", "commune", "village", "scho
 
 
 def build_report(state: EventState, now_ms: float) -> dict[str, Any]:
-    totals = state.live.totals.to_dict(now_ms, state.district_name)
+    totals = state.totals_view(now_ms)
     district_of = state.live.district_of
+    group_of = state.live.group_of
     missing: list[dict[str, Any]] = [
         {
             "code": p.code,
@@ -38,6 +39,8 @@ def build_report(state: EventState, now_ms: float) -> dict[str, Any]:
             "level": p.level,
             "district": district_of.get(p.code),
             "district_name": state.district_name(d) if (d := district_of.get(p.code)) else "",
+            "group": (g := group_of.get(p.code)),
+            "group_name": state.group_name(g) or "",
             "chair": p.chair,
             "phone": p.phone,
             "expected": p.expected,
@@ -45,14 +48,16 @@ def build_report(state: EventState, now_ms: float) -> dict[str, Any]:
         for p in state.points.values()
         if not p.checked_in
     ]
-    # Vietnamese order ignores diacritics first ("Đông Sơn" before "Triệu Sơn").
-    missing.sort(key=lambda m: (fold(m["district_name"]) or "\uffff", m["level"], fold(m["name"])))
+    # Grouped by the event's group level (docs/protocol.md#grouping): by group
+    # name, then code; points outside any group last. Vietnamese order ignores
+    # diacritics first ("Đông Sơn" before "Triệu Sơn").
+    missing.sort(key=lambda m: (fold(m["group_name"]) or "\uffff", m["group"] or "", m["level"], fold(m["name"])))
     incidents = [incident_view(state, i) for i in state.incidents.values() if i.open]
     incidents.sort(key=lambda i: i["opened_ms"])
     report: dict[str, Any] = {
         "taken_ms": now_ms,
         "seq": state.seq,
-        "event": event_view(state.info),
+        "event": event_view(state.info, state.live.group_level),
         "overall": {k: totals[k] for k in ("points", "checked_in", "online", "attendees", "expected",
                                            "incidents_open")},
         "by_level": [
@@ -61,6 +66,11 @@ def build_report(state: EventState, now_ms: float) -> dict[str, Any]:
         "by_district": sorted(
             ({"code": code, **row} for code, row in totals["by_district"].items()),
             key=lambda r: fold(r["name"]),
+        ),
+        "group_level": totals["group_level"],
+        "by_group": sorted(
+            ({"code": code, **row} for code, row in totals["by_group"].items()),
+            key=lambda r: (fold(r["name"]), r["code"]),
         ),
         "missing": missing,
         "incidents_open": incidents,
@@ -97,11 +107,14 @@ def render_csv(report: dict[str, Any], when: str) -> str:
     for row in report["by_district"]:
         w.writerow(["district", row["code"], row["name"], row["points"], row["checked_in"], row["online"],
                     row["attendees"], row["expected"]])
+    for row in report["by_group"]:
+        w.writerow(["group", row["code"], row["name"], row["points"], row["checked_in"], row["online"],
+                    row["attendees"], row["expected"], row["level"]])
     w.writerow([])
-    w.writerow(["missing", "code", "name", "level", "district", "chair", "phone", "expected"])
+    w.writerow(["missing", "code", "name", "level", "district", "chair", "phone", "expected", "group"])
     for m in report["missing"]:
         w.writerow(["missing", m["code"], m["name"], m["level"], m["district_name"], m["chair"], m["phone"],
-                    m["expected"]])
+                    m["expected"], m["group_name"]])
     w.writerow([])
     w.writerow(["incident", "id", "point", "point_name", "kind", "note", "opened_ms", "phone"])
     for i in report["incidents_open"]:

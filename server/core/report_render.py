@@ -28,6 +28,28 @@ LAUNCH_STATE_VI = labels.LAUNCH_STATES["vi"]
 LAUNCH_VI = labels.LAUNCH_FIGURES["vi"]
 W = labels.REPORT["vi"]  # the report's own words
 
+
+def groups_of(report: dict[str, Any]) -> tuple[str | None, list[dict[str, Any]]]:
+    """The report's group level and its groups; a snapshot taken before
+    groups existed has only districts (docs/protocol.md#grouping)."""
+    if "by_group" in report:
+        return report.get("group_level"), report["by_group"]
+    return "district", report.get("by_district", [])
+
+
+def group_level_words(level: str | None) -> str:
+    """"xã, phường, đặc khu": a level's name inside a sentence."""
+    name = LEVEL_VI.get(level or "district", level or "")
+    return name[:1].lower() + name[1:]
+
+
+def group_column(level: str | None) -> str:
+    return W["district"] if level in (None, "district") else LEVEL_VI.get(level, level)
+
+
+def missing_group_name(m: dict[str, Any]) -> str:
+    return str(m.get("group_name", m.get("district_name", "")))
+
 # -- formatting ------------------------------------------------------------------
 
 
@@ -183,19 +205,20 @@ def render_html(report: dict[str, Any], label: str | None = None) -> str:
                [[(LEVEL_VI.get(r["level"], r["level"]), False), *_breakdown(r)] for r in report["by_level"]],
                [(W["total"], False), *_breakdown(o)], cls="breakdown"))
 
-    add(f"<h2>{_e(W['s_districts'])}</h2>")
-    if report["by_district"]:
+    level, groups = groups_of(report)
+    add(f"<h2>{_e(W['s_groups'].format(level=group_level_words(level)))}</h2>")
+    if groups:
         add(_table([W["unit"], *_BREAKDOWN_HEAD],
-                   [[(r["name"], False), *_breakdown(r)] for r in report["by_district"]], cls="breakdown"))
-        add(f'<p class="muted">{_e(W["district_note"])}</p>')
+                   [[(r["name"], False), *_breakdown(r)] for r in groups], cls="breakdown"))
+        add(f'<p class="muted">{_e(W["district_note" if level == "district" else "group_note"])}</p>')
     else:
-        add(f'<p class="muted">{_e(W["no_district"])}</p>')
+        add(f'<p class="muted">{_e(W["no_district" if level == "district" else "no_group"])}</p>')
 
     add(f"<h2>{_e(W['s_missing'].format(n=vi_number(len(report['missing']))))}</h2>")
     if report["missing"]:
-        add(_table([W[k] for k in ("no", "code", "name", "level", "district", "chair", "phone")], [
+        add(_table([W[k] for k in ("no", "code", "name", "level")] + [group_column(level), W["chair"], W["phone"]], [
             [(vi_number(i), True), (m["code"], False), (m["name"], False),
-             (LEVEL_VI.get(m["level"], m["level"]), False), (m["district_name"], False), (m["chair"], False),
+             (LEVEL_VI.get(m["level"], m["level"]), False), (missing_group_name(m), False), (m["chair"], False),
              (m["phone"], False)]
             for i, m in enumerate(report["missing"], 1)], cls="missing"))
     else:

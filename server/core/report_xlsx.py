@@ -21,7 +21,10 @@ from server.core.report_render import (
     LEVEL_VI,
     W,
     _tz,
+    group_column,
+    groups_of,
     local,
+    missing_group_name,
     vi_time,
 )
 from server.core.text import looks_like_formula
@@ -124,12 +127,18 @@ def render_xlsx(report: dict[str, Any], label: str | None = None) -> bytes:
     _sheet(book, W["sheet_levels"], [W["level"], *breakdown],
            [[LEVEL_VI.get(r["level"], r["level"]), *_breakdown_cells(r)] for r in report["by_level"]],
            [26, 13, 14, 14, 12, 15, 12, 14], _BREAKDOWN_FORMATS, [W["total"], *_breakdown_cells(o)])
-    _sheet(book, W["sheet_districts"], [W["code"], W["district_col"], *breakdown],
-           [[r["code"], r["name"], *_breakdown_cells(r)] for r in report["by_district"]],
-           [16, 30, 13, 14, 14, 12, 15, 12, 14], {k + 1: v for k, v in _BREAKDOWN_FORMATS.items()})
-    _sheet(book, W["sheet_missing"], [W[k] for k in ("no", "code", "name", "level", "district", "chair", "phone",
-                                                     "expected")],
-           [[i, m["code"], m["name"], LEVEL_VI.get(m["level"], m["level"]), m["district_name"], m["chair"],
+    level, groups = groups_of(report)
+    if level == "district":
+        _sheet(book, W["sheet_districts"], [W["code"], W["district_col"], *breakdown],
+               [[r["code"], r["name"], *_breakdown_cells(r)] for r in groups],
+               [16, 30, 13, 14, 14, 12, 15, 12, 14], {k + 1: v for k, v in _BREAKDOWN_FORMATS.items()})
+    else:
+        _sheet(book, W["sheet_groups"], [W["code"], LEVEL_VI.get(level or "", W["unit"]), *breakdown],
+               [[r["code"], r["name"], *_breakdown_cells(r)] for r in groups],
+               [16, 30, 13, 14, 14, 12, 15, 12, 14], {k + 1: v for k, v in _BREAKDOWN_FORMATS.items()})
+    _sheet(book, W["sheet_missing"], [W[k] for k in ("no", "code", "name", "level")]
+           + [group_column(level), W["chair"], W["phone"], W["expected"]],
+           [[i, m["code"], m["name"], LEVEL_VI.get(m["level"], m["level"]), missing_group_name(m), m["chair"],
              m["phone"], m["expected"]] for i, m in enumerate(report["missing"], 1)],
            [6, 18, 36, 22, 26, 26, 14, 10], {1: _INT, 8: _INT})
     _sheet(book, W["sheet_incidents"], [W[k] for k in ("no", "point_code", "point", "kind", "note", "since", "chair",

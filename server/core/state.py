@@ -1,7 +1,7 @@
 """Event state: the fold of the journal's facts, plus derived and ephemeral views.
 
 ``EventState`` holds what the facts say (snapshotted and restored). Its
-``live`` part is derived (the token index, the district of each point, the
+``live`` part is derived (the token index, the district and the group of each point, the
 roll-up counters) or ephemeral (presence, clock-sync figures): it is rebuilt
 on restore and never journaled.
 
@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from server.core import facts as f
+from server.core.grouping import default_group_level
 from server.core.text import fold
 from server.core.totals import Totals
 
@@ -32,6 +33,7 @@ class EventInfo:
     timezone: str
     created_ms: float
     deleted_ms: float | None = None
+    group_level: str | None = None  # as set; None: the default (server/core/grouping.py)
 
 
 @dataclass(slots=True)
@@ -88,11 +90,16 @@ class Presence:
 class Live:
     """Derived indexes and counters, and presence; rebuilt, never journaled."""
 
-    __slots__ = ("by_token", "district_of", "open_incidents", "presence", "search", "totals")
+    __slots__ = ("by_token", "district_of", "group_level", "group_of", "open_incidents", "presence", "rebuilds",
+                 "search", "totals")
 
     def __init__(self) -> None:
         self.by_token: dict[str, str] = {}
         self.district_of: dict[str, str | None] = {}
+        # The effective group level (set or defaulted) and each point's group at it.
+        self.group_level: str | None = None
+        self.group_of: dict[str, str | None] = {}
+        self.rebuilds = 0  # how many times rebuild() ran: a shell re-sends every point's view when it moves
         self.search: dict[str, str] = {}
         self.open_incidents: dict[str, int] = {}
         self.presence: dict[str, Presence] = {}
@@ -126,6 +133,10 @@ class EventState:
         point = self.points.get(code)
         return point.name if point else code
 
+    def totals_view(self, as_of_ms: float) -> dict[str, Any]:
+        """The ``totals`` object of the protocol (docs/protocol.md#totals)."""
+        return self.live.totals.to_dict(as_of_ms, self.district_name, self.live.group_level)
+
     def contribution(self, point: Point) -> tuple[int, int, int, int]:
         """(checked_in, online, attendees, expected) that one point adds to totals."""
         return (
@@ -139,22 +150,53 @@ class EventState:
         """Recompute every derived index and counter from the points (after a
         restore or a change of the tree's shape)."""
         live = self.live
+        live.rebuilds += 1
         live.by_token = {p.token: p.code for p in self.points.values()}
         live.search = {c: fold(f"{p.code} {p.name}") for c, p in self.points.items()}
         live.district_of = self.districts()
+        live.group_level = level = self.effective_group_level(recount=True)
+        live.group_of = self.nearest(level) if level is not None else dict.fromkeys(self.points)
         live.open_incidents = {}
         for inc in self.incidents.values():
             if inc.open:
                 live.open_incidents[inc.point] = live.open_incidents.get(inc.point, 0) + 1
         live.totals = Totals()
         for p in self.points.values():
-            live.totals.add(p.level, live.district_of[p.code], self.contribution(p), +1)
+            live.totals.add(p.level, live.district_of[p.code], self.contribution(p), +1, live.group_of[p.code])
         live.totals.incidents_open = sum(live.open_incidents.values())
 
+    def effective_group_level(self, *, recount: bool = False) -> str | None:
+        """The level the roll-up groups by: the event's own, or the default
+        from the number of points of each level: the live counters' (O(levels))
+        or, with ``recount``, the points' own (a rebuild, O(points))."""
+        if self.info.group_level is not None:
+            return self.info.group_level
+        if not recount:
+            by_level = self.live.totals.by_level
+            return default_group_level(lambda lvl: b.points if (b := by_level.get(lvl)) else 0)
+        counts: dict[str, int] = {}
+        for p in self.points.values():
+            counts[p.level] = counts.get(p.level, 0) + 1
+        return default_group_level(lambda lvl: counts.get(lvl, 0))
+
+    def regroup_if_needed(self) -> None:
+        """After a point came or went, or the event's group level was edited:
+        when the effective level moved (the first district, the second
+        commune), recompute every derived view. At most a few times per import."""
+        if self.effective_group_level() != self.live.group_level:
+            self.rebuild()
+
+    def group_name(self, code: str | None) -> str | None:
+        return self.district_name(code) if code is not None else None
+
     def districts(self) -> dict[str, str | None]:
-        """Every point's district, in time linear in the points: each walk up
-        stops at the first point already resolved (a 50,000-deep chain costs
-        50,000 steps, not 50,000²)."""
+        return self.nearest("district")
+
+    def nearest(self, level: str) -> dict[str, str | None]:
+        """Every point's nearest point at ``level`` on its way up (itself if
+        at it), in time linear in the points: each walk up stops at the first
+        point already resolved (a 50,000-deep chain costs 50,000 steps, not
+        50,000²)."""
         out: dict[str, str | None] = {}
         for start in self.points:
             path: list[str] = []
@@ -165,7 +207,7 @@ class EventState:
                 point = self.points.get(cur)
                 if point is None or cur in on_path:
                     break  # a dangling parent, or a loop (neither is stored; be safe)
-                if point.level == "district":
+                if point.level == level:
                     found = cur
                     break
                 path.append(cur)
@@ -197,9 +239,10 @@ class EventState:
         """Apply ``mutate`` to a point, keeping the roll-up counters exact."""
         point = self.points[code]
         district = self.live.district_of.get(code)
-        self.live.totals.add(point.level, district, self.contribution(point), -1)
+        group = self.live.group_of.get(code)
+        self.live.totals.add(point.level, district, self.contribution(point), -1, group)
         mutate(point)
-        self.live.totals.add(point.level, district, self.contribution(point), +1)
+        self.live.totals.add(point.level, district, self.contribution(point), +1, group)
 
 
 # -- parts kept by other core modules ------------------------------------
@@ -228,5 +271,6 @@ def new_state(fact: f.EventCreated) -> EventState:
             report_deadline=fact.report_deadline,
             timezone=fact.timezone,
             created_ms=fact.at_ms,
+            group_level=fact.group_level,
         )
     )

@@ -1,4 +1,4 @@
-"""Incremental roll-up counters: overall, by level, by district.
+"""Incremental roll-up counters: overall, by level, by district, by group.
 
 A change of one point subtracts its old contribution and adds its new one,
 so the totals cost O(1) per change, never a scan of a thousand points.
@@ -39,12 +39,13 @@ class Bucket:
 
 
 class Totals:
-    __slots__ = ("all", "by_district", "by_level", "incidents_open")
+    __slots__ = ("all", "by_district", "by_group", "by_level", "incidents_open")
 
     def __init__(self) -> None:
         self.all = Bucket()
         self.by_level: dict[str, Bucket] = {}
         self.by_district: dict[str, Bucket] = {}
+        self.by_group: dict[str, Bucket] = {}  # at the event's group level (server/core/grouping.py)
         self.incidents_open = 0
 
     def add(
@@ -53,6 +54,7 @@ class Totals:
         district: str | None,
         contribution: tuple[int, int, int, int],
         sign: int,
+        group: str | None = None,
     ) -> None:
         self.all.add(contribution, sign)
         bucket = self.by_level.get(level)
@@ -64,17 +66,26 @@ class Totals:
             if bucket is None:
                 bucket = self.by_district[district] = Bucket()
             bucket.add(contribution, sign)
+        if group is not None:
+            bucket = self.by_group.get(group)
+            if bucket is None:
+                bucket = self.by_group[group] = Bucket()
+            bucket.add(contribution, sign)
 
-    def shift_attendees(self, level: str, district: str | None, delta: int) -> None:
+    def shift_attendees(self, level: str, district: str | None, delta: int, group: str | None = None) -> None:
         """A checked-in point's count changed by ``delta``: only the attendees
         figures move (the hot path of the fold: an ``attendees`` update)."""
         self.all.attendees += delta
         self.by_level[level].attendees += delta  # the point's own add created these buckets
         if district is not None:
             self.by_district[district].attendees += delta
+        if group is not None:
+            self.by_group[group].attendees += delta
 
-    def to_dict(self, as_of_ms: float, district_name: Any) -> dict[str, Any]:
-        """The ``totals`` object of the protocol; ``district_name(code)`` names districts."""
+    def to_dict(self, as_of_ms: float, district_name: Any, group_level: str | None = None) -> dict[str, Any]:
+        """The ``totals`` object of the protocol; ``district_name(code)`` names
+        districts and groups (a point's name), ``group_level`` is the level of
+        every group (the event's effective group level)."""
         return {
             "as_of_ms": as_of_ms,
             **self.all.to_dict(),
@@ -83,6 +94,12 @@ class Totals:
             "by_district": {
                 code: {"name": district_name(code), **b.to_dict()}
                 for code, b in sorted(self.by_district.items())
+                if b.points
+            },
+            "group_level": group_level,
+            "by_group": {
+                code: {"name": district_name(code), "level": group_level, **b.to_dict()}
+                for code, b in sorted(self.by_group.items())
                 if b.points
             },
         }

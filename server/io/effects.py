@@ -44,14 +44,26 @@ def launch_fired(rt: EventRuntime) -> dict[str, Any]:
 # -- points and incidents ------------------------------------------------------------
 
 
+def regrouped(rt: EventRuntime) -> None:
+    """The fold rebuilt the derived views (the tree's shape or the group level
+    changed): every point's ``district`` and ``group`` may have moved, so the
+    next delta carries every point."""
+    if rt.state.live.rebuilds != rt.rebuilds_seen:
+        rt.rebuilds_seen = rt.state.live.rebuilds
+        rt.dirty_points.update(rt.state.points)
+        rt.touch()
+
+
 def point_changed(rt: EventRuntime, seq: int, fact: Any) -> None:
     rt.touch(fact.code)
+    regrouped(rt)
 
 
 def point_deleted(rt: EventRuntime, seq: int, fact: Any) -> None:
     rt.dirty_points.discard(fact.code)
     rt.removed_points.add(fact.code)
     rt.touch()
+    regrouped(rt)
     rt.room.close_point(fact.code, CLOSE_POINT_DELETED, "point deleted")
 
 
@@ -69,8 +81,10 @@ def notice(rt: EventRuntime, seq: int, fact: Any) -> None:
     only = None
     if fact.district:
         only = {c for c, d in rt.state.live.district_of.items() if d == fact.district}
+    if fact.group:
+        only = {c for c, g in rt.state.live.group_of.items() if g == fact.group}
     rt.room.broadcast_points(frame, only)
-    rt.room.broadcast_consoles({**frame, "district": fact.district})
+    rt.room.broadcast_consoles({**frame, "district": fact.district, "group": fact.group})
 
 
 def touched(rt: EventRuntime, seq: int, fact: Any) -> None:
@@ -131,7 +145,9 @@ def event_deleted(rt: EventRuntime, seq: int, fact: Any) -> None:
 
 
 def event_edited(rt: EventRuntime, seq: int, fact: Any) -> None:
-    rt.room.broadcast_consoles({"type": "event", "event": event_view(rt.state.info)})
+    state = rt.state
+    rt.room.broadcast_consoles({"type": "event", "event": event_view(state.info, state.live.group_level)})
+    regrouped(rt)
 
 
 def keyholders_changed(rt: EventRuntime, seq: int, fact: Any) -> None:

@@ -61,6 +61,7 @@ class EventRuntime:
         self.removed_points: set[str] = set()
         self.dirty_incidents: set[str] = set()
         self.dirty_other = False
+        self.rebuilds_seen = state.live.rebuilds  # server/io/effects.py: regrouped()
         self.timers: dict[str, asyncio.TimerHandle] = {}
         self.log = log.bind(event_id=self.id)
         # Set when the tail stopped on a fact this process cannot fold: the
@@ -230,7 +231,7 @@ class EventRuntime:
         return {name: view(self) for name, view in self.wiring.views.items()}
 
     def totals(self) -> dict[str, Any]:
-        return self.state.live.totals.to_dict(now_ms(), self.state.district_name)
+        return self.state.totals_view(now_ms())
 
     def delta(self) -> dict[str, Any]:
         state = self.state

@@ -54,7 +54,7 @@ async def test_checkin_count_and_incident(server: Any, browser: Any, artifacts: 
     context, page = await _open(browser, server, points["D0-C0"]["token"])
     await _online(page)
     await expect(page.locator("#name")).to_have_text("Xã 0-0")
-    await expect(page.locator("#where")).to_have_text("Xã, phường, thị trấn · Huyện Số 0")
+    await expect(page.locator("#where")).to_have_text("Xã, phường, đặc khu · Huyện Số 0")
     await expect(page.locator("#count-send")).to_have_text("Điểm danh")
     # 360 px: nothing wider than the screen; every control a 44 px target with a name.
     layout = await page.evaluate("""() => {
@@ -137,7 +137,7 @@ async def test_checkin_count_and_incident(server: Any, browser: Any, artifacts: 
     # English on request, and back.
     await page.click("#lang")
     await expect(page.locator("#count-send")).to_have_text("Update the count")
-    await expect(page.locator("#where")).to_have_text("Commune · Huyện Số 0")
+    await expect(page.locator("#where")).to_have_text("Commune, ward, special zone · Huyện Số 0")
     await page.screenshot(path=str(artifacts / "point-360-en.png"), full_page=True)
     await page.click("#lang")
     await expect(page.locator("#count-send")).to_have_text("Cập nhật số người")

@@ -130,7 +130,7 @@ def roundtrip(state: EventState) -> EventState:
 
 
 def totals_of(state: EventState, as_of_ms: float = NOW) -> dict[str, Any]:
-    return state.live.totals.to_dict(as_of_ms, state.district_name)
+    return state.totals_view(as_of_ms)
 
 
 @pytest.fixture

@@ -127,6 +127,7 @@ def test_new_state_from_the_fact_and_its_view() -> None:
     assert event_view(state.info) == {
         "id": "ev1", "name": BODY["name"], "starts_at": BODY["starts_at"],
         "report_deadline": BODY["report_deadline"], "timezone": "Asia/Ho_Chi_Minh", "created_ms": NOW,
+        "group_level": None, "group_level_effective": None,
     }
     assert fold_facts([(1, fact)]) == state
 

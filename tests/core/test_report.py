@@ -7,12 +7,16 @@ import io
 import json
 from typing import Any
 
+import openpyxl  # type: ignore[import-untyped]
 import pytest
 
 from server.core import points as pts
+from server.core.events import decide_edit_event
 from server.core.report import LEVEL_ORDER, build_report, render_csv
+from server.core.report_render import render_html
+from server.core.report_xlsx import render_xlsx
 
-from .conftest import ADMIN, NOW, TH_TREE, Journal, totals_of
+from .conftest import ADMIN, HEADER, NOW, TH_TREE, Journal, totals_of
 
 TAKEN = NOW + 3_600_000
 
@@ -72,7 +76,8 @@ def test_report_missing_points_with_chair_and_phone(day: Journal) -> None:
     by_code = {m["code"]: m for m in missing}
     assert by_code["V1"] == {
         "code": "V1", "name": "Thôn Yên Thịnh", "level": "village", "district": "D1",
-        "district_name": "Huyện Triệu Sơn", "chair": "Vũ Văn G", "phone": "0930000001", "expected": 20,
+        "district_name": "Huyện Triệu Sơn", "group": "D1", "group_name": "Huyện Triệu Sơn",
+        "chair": "Vũ Văn G", "phone": "0930000001", "expected": 20,
     }
     assert (by_code["LS"]["district"], by_code["LS"]["district_name"]) == (None, "")
     assert by_code["SGD"]["chair"] == "Đỗ Văn H"
@@ -144,13 +149,15 @@ def test_csv_parses_back(day: Journal) -> None:
     districts = {r[1]: r for r in totals if r[0] == "district"}
     assert districts["D1"][2] == "Huyện Triệu Sơn"
     assert [int(x) for x in districts["D1"][3:]] == [4, 2, 1, 143, 210]
-    assert len(totals) == 2 + len(levels) + len(districts)
+    groups = {r[1]: r for r in totals if r[0] == "group"}
+    assert groups["D1"][2:] == [*districts["D1"][2:], "district"]  # grouped by district: the same numbers
+    assert len(totals) == 2 + len(levels) + len(districts) + len(groups)
 
-    assert missing[0] == ["missing", "code", "name", "level", "district", "chair", "phone", "expected"]
+    assert missing[0] == ["missing", "code", "name", "level", "district", "chair", "phone", "expected", "group"]
     rows = {r[1]: r for r in missing[1:]}
     assert set(rows) == {"D2", "C2", "V1", "SGD", "LS"}
     assert rows["V1"] == ["missing", "V1", "Thôn Yên Thịnh", "village", "Huyện Triệu Sơn", "Vũ Văn G",
-                          "0930000001", "20"]
+                          "0930000001", "20", "Huyện Triệu Sơn"]
     assert rows["LS"][4] == ""
 
     assert incidents[0][:3] == ["incident", "id", "point"]
@@ -180,3 +187,25 @@ def test_csv_keeps_newlines_inside_a_cell(day: Journal) -> None:
     report["missing"][0] = {**report["missing"][0], "name": "hai\ndòng, \"một\" ô"}
     rows = [r for r in csv.reader(io.StringIO(render_csv(report, "t"), newline="")) if r and r[0] == "missing"]
     assert rows[1][2] == "hai\ndòng, \"một\" ô"
+
+
+def test_a_two_tier_registry_reports_by_commune_and_groups_the_missing(journal: Journal) -> None:
+    """Catches a report whose by_group, missing order or HTML/XLSX section
+    still speaks of districts when the event groups by commune."""
+    journal.import_table([HEADER, ["TH", "Tỉnh Thanh Hóa", "province", "", "", "", "10"],
+                          ["P2", "Phường Hạc Thành", "commune", "TH", "", "", "10"],
+                          ["X1", "Đặc khu Hòn Mê", "commune", "TH", "", "", "10"],
+                          ["P1", "Phường Hạc Thành", "commune", "TH", "", "", "10"],
+                          ["S1", "Trường Hạc Thành", "school", "P1", "", "", "10"]])
+    journal.fold(decide_edit_event(journal.state, {"group_level": "commune"}, TAKEN, ADMIN))
+    report = build_report(journal.state, TAKEN)
+    assert report["group_level"] == "commune" and report["by_district"] == []
+    assert [(r["code"], r["points"], r["level"]) for r in report["by_group"]] == [
+        ("X1", 1, "commune"), ("P1", 2, "commune"), ("P2", 1, "commune")]
+    # By group name, then code (two units may share a name); outside any group last.
+    assert [m["code"] for m in report["missing"]] == ["X1", "P1", "S1", "P2", "TH"]
+    page = render_html(report)
+    assert "III. Theo xã, phường, đặc khu" in page and "Theo huyện" not in page
+    book = openpyxl.load_workbook(io.BytesIO(render_xlsx(report)))
+    rows = list(book["Theo địa bàn"].iter_rows(values_only=True))
+    assert rows[0][1] == "Xã, phường, đặc khu" and rows[1][0] == "X1"

@@ -1,5 +1,6 @@
-"""Totals: the incremental roll-up (overall, by level, by district) against
-a from-scratch recount, under check-ins, counts, presence, moves and deletes."""
+"""Totals: the incremental roll-up (overall, by level, by district, by group)
+against a from-scratch recount, under check-ins, counts, presence, moves,
+deletes, level changes and edits of the event's group level."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from hypothesis import strategies as st
 
 from server.core import points as pts
 from server.core.errors import LaunchdayError
+from server.core.events import decide_edit_event
+from server.core.facts import LEVELS
 from server.core.state import EventState
 from server.core.totals import Bucket, Totals
 
@@ -19,18 +22,32 @@ from .conftest import ADMIN, NOW, TH_TABLE, TH_TREE, Journal, totals_of
 KEYS = ("points", "checked_in", "online", "attendees", "expected")
 
 
+def oracle_group_level(state: EventState) -> str | None:
+    """The grouping rule, restated: the event's own level; else district if
+    there is one; else the first territory-first level with two points."""
+    if state.info.group_level is not None:
+        return state.info.group_level
+    levels = [p.level for p in state.points.values()]
+    if "district" in levels:
+        return "district"
+    for level in ("commune", "village", "school", "market", "enterprise", "department", "other"):
+        if levels.count(level) > 1:
+            return level
+    return None
+
+
 def recount(state: EventState) -> dict[str, Any]:
     """An independent oracle: walk the tree for every point, count from nothing."""
 
-    def district(code: str) -> str | None:
+    def nearest(code: str, level: str | None) -> str | None:
         seen: set[str] = set()
         cur: str | None = code
-        while cur is not None and cur not in seen:
+        while cur is not None and cur not in seen and level is not None:
             seen.add(cur)
             point = state.points.get(cur)
             if point is None:
                 return None
-            if point.level == "district":
+            if point.level == level:
                 return cur
             cur = point.parent
         return None
@@ -38,9 +55,11 @@ def recount(state: EventState) -> dict[str, Any]:
     def zero() -> dict[str, int]:
         return dict.fromkeys(KEYS, 0)
 
+    group_level = oracle_group_level(state)
     overall = zero()
     by_level: dict[str, dict[str, int]] = {}
     by_district: dict[str, dict[str, Any]] = {}
+    by_group: dict[str, dict[str, Any]] = {}
     for code, p in state.points.items():
         add = {
             "points": 1,
@@ -50,9 +69,12 @@ def recount(state: EventState) -> dict[str, Any]:
             "expected": p.expected,
         }
         buckets = [overall, by_level.setdefault(p.level, zero())]
-        d = district(code)
+        d = nearest(code, "district")
         if d is not None:
             buckets.append(by_district.setdefault(d, {"name": state.points[d].name, **zero()}))
+        g = nearest(code, group_level)
+        if g is not None:
+            buckets.append(by_group.setdefault(g, {"name": state.points[g].name, "level": group_level, **zero()}))
         for bucket in buckets:
             for k in KEYS:
                 bucket[k] += add[k]
@@ -63,6 +85,8 @@ def recount(state: EventState) -> dict[str, Any]:
         "incidents_open": incidents,
         "by_level": dict(sorted(by_level.items())),
         "by_district": dict(sorted(by_district.items())),
+        "group_level": group_level,
+        "by_group": dict(sorted(by_group.items())),
     }
 
 
@@ -106,6 +130,8 @@ def test_totals_to_dict_shape_and_empty_buckets() -> None:
             "D1": {"name": "name of D1", "points": 1, "checked_in": 1, "online": 0, "attendees": 10,
                    "expected": 20},
         },
+        "group_level": None,
+        "by_group": {},
     }
 
 
@@ -318,8 +344,13 @@ op = st.one_of(
     st.tuples(st.just("refold"), st.integers(0, 200)),
     st.tuples(st.just("delete"), st.sampled_from(CODES)),
     st.tuples(st.just("create"), st.sampled_from(CODES)),
+    st.tuples(st.just("group_level"), st.sampled_from([*LEVELS, None])),
+    st.tuples(st.just("level"), st.sampled_from(CODES), st.sampled_from(["district", "commune", "village"])),
 )
 ROWS = {line[0]: dict(zip(TH_TABLE[0], line, strict=True)) for line in TH_TABLE[1:]}
+# The same codes with no district level: D1 and D2 are communes, C1..C3 villages under them.
+TWO_TIER_TABLE = [TH_TABLE[0], *[
+    [r[0], r[1], {"district": "commune", "commune": "village"}.get(r[2], r[2]), *r[3:]] for r in TH_TABLE[1:]]]
 
 
 def run(journal: Journal, ops: list[tuple[Any, ...]]) -> None:
@@ -350,6 +381,10 @@ def run(journal: Journal, ops: list[tuple[Any, ...]]) -> None:
                 journal.decide(pts.decide_patch(state, step[1], {"expected": step[2]}, NOW, ADMIN))
             elif kind == "delete":
                 journal.decide(pts.decide_delete(state, step[1], NOW, ADMIN))
+            elif kind == "group_level":
+                journal.fold(decide_edit_event(state, {"group_level": step[1]}, NOW, ADMIN))
+            elif kind == "level":
+                journal.decide(pts.decide_patch(state, step[1], {"level": step[2]}, NOW, ADMIN))
             elif kind == "create":
                 journal.decide(pts.decide_create(state, ROWS[step[1]], NOW, f"tok-{len(journal.facts)}", ADMIN))
             elif kind == "refold":
@@ -362,10 +397,14 @@ def run(journal: Journal, ops: list[tuple[Any, ...]]) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(ops=st.lists(op, max_size=60))
-def test_incremental_totals_equal_a_rebuild_for_any_sequence(ops: list[tuple[Any, ...]]) -> None:
+@given(ops=st.lists(op, max_size=60), two_tier=st.booleans())
+def test_incremental_totals_equal_a_rebuild_for_any_sequence(ops: list[tuple[Any, ...]], two_tier: bool) -> None:
+    """Catches a by_level, by_district or by_group bucket (or a point's group)
+    that drifts from a recount: on the three-tier tree, or on the same tree
+    with its districts turned into communes (a 2025 registry), under any mix
+    of changes, group-level edits and level changes."""
     journal = Journal()
-    journal.import_table(TH_TABLE)
+    journal.import_table(TWO_TIER_TABLE if two_tier else TH_TABLE)
     run(journal, ops)
     incremental = totals_of(journal.state)
     assert incremental == recount(journal.state)

@@ -1,5 +1,6 @@
 // The dashboard: big figures, countdowns, the pre-flight board, the
-// timeline, and the breakdowns by level and by district.
+// timeline, and the breakdowns by level and by group (the event's group
+// level: districts, or the communes of 2025; docs/protocol.md#grouping).
 
 import {get} from './api.js';
 import {AreaChart, BarChart} from './charts.js';
@@ -169,7 +170,10 @@ export class Dashboard {
     const tot = this.live.totals;
     if (!tot) return;
     const {key, dir} = this.districtSort;
-    const rows = Object.entries(tot.by_district).map(([code, d]) => ({code, ...d,
+    const level = tot.group_level;
+    setText($('#by-group-title'), level ? t('dash.by_group', {level: levelName(level)}) : t('dash.by_district'));
+    setText($('#group-col'), level ? levelName(level) : t('col.district'));
+    const rows = Object.entries(tot.by_group || tot.by_district).map(([code, d]) => ({code, ...d,
       pct: d.points ? d.checked_in / d.points : 0}));
     rows.sort((a, b) => {
       const c = key === 'name' ? collator.compare(a.name, b.name) : a[key] - b[key];

@@ -1,10 +1,10 @@
 // Events: the list (the console's front page when there are several), create
-// and edit (name, start, report deadline, time zone). Times are typed as the
+// and edit (name, start, report deadline, time zone, group level). Times are typed as the
 // event's local time and sent as ISO 8601 with that zone's offset.
 
 import {api} from './api.js';
-import {getLang, onLangChange, t} from './i18n.js';
-import {$, el, openDialog, setText, toast} from './util.js';
+import {getLang, levelName, onLangChange, t} from './i18n.js';
+import {$, $$, el, openDialog, setText, toast} from './util.js';
 
 const ZONES = ['Asia/Ho_Chi_Minh', 'Asia/Bangkok', 'Asia/Jakarta', 'Asia/Singapore', 'Asia/Tokyo', 'Europe/Paris', 'UTC'];
 
@@ -58,14 +58,26 @@ function formBody(form) {
     throw new ZoneError(t('events.bad_tz', {tz}));
   }
   return {name: data.name, timezone: tz, starts_at: localToIso(data.starts_at, tz),
-    report_deadline: localToIso(data.report_deadline, tz)};
+    report_deadline: localToIso(data.report_deadline, tz), group_level: data.group_level || null};
 }
 
 function errorText(err) {
   if (err instanceof ZoneError) return err.message;
   const d = Array.isArray(err.details) ? err.details.map((x) => x.field).filter(Boolean) : [];
   return d.length ? `${err.message} (${d.map((f) => t(`events.${{starts_at: 'starts', report_deadline: 'deadline',
-    timezone: 'tz', name: 'name'}[f] || f}`)).join(', ')})` : err.message;
+    timezone: 'tz', name: 'name', group_level: 'group_level'}[f] || f}`)).join(', ')})` : err.message;
+}
+
+const LEVELS = ['province', 'department', 'district', 'commune', 'village', 'school', 'market', 'enterprise', 'other'];
+
+/** The group level's choices: the default (the server picks: docs/protocol.md#grouping), then every level. */
+function fillLevels() {
+  for (const select of $$('select.group-levels')) {
+    const value = select.value;
+    select.replaceChildren(el('option', {value: ''}, t('events.group_default')),
+      ...LEVELS.map((l) => el('option', {value: l}, levelName(l))));
+    select.value = value;
+  }
 }
 
 export class Events {
@@ -75,13 +87,17 @@ export class Events {
     this.editing = null;
     const zones = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : ZONES;
     $('#tz-list').replaceChildren(...[...new Set([...ZONES, ...zones])].map((z) => el('option', {value: z})));
+    fillLevels();
     this.prefill();
     $('#event-create').addEventListener('submit', (ev) => this.create(ev));
     $('#events-table').addEventListener('click', (ev) => {
       const button = ev.target.closest('button[data-action=edit]');
       if (button) this.edit(button.dataset.id);
     });
-    onLangChange(() => this.render());
+    onLangChange(() => {
+      fillLevels();
+      this.render();
+    });
   }
 
   /** Tomorrow 08:00 and 07:30, the usual shape of a ceremony morning. */
@@ -140,6 +156,7 @@ export class Events {
     form.elements.timezone.value = e.timezone;
     form.elements.starts_at.value = isoToLocal(e.starts_at, e.timezone);
     form.elements.report_deadline.value = isoToLocal(e.report_deadline, e.timezone);
+    form.elements.group_level.value = e.group_level || '';
     setText($('#event-edit-error'), '');
     for (;;) {
       if (await openDialog(dialog) !== 'save') return;

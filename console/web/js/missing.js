@@ -1,6 +1,7 @@
-// The points still missing, grouped by district for phoning: one
-// <details> per district (a district's rows are drawn only while it is
-// open), refreshed at most once a second.
+// The points still missing, grouped for phoning by the event's group level
+// (docs/protocol.md#grouping: districts, or the communes of 2025): one
+// <details> per group (a group's rows are drawn only while it is open),
+// refreshed at most once a second.
 
 import {levelName, num, onLangChange, t} from './i18n.js';
 import {$, el, setText, throttle} from './util.js';
@@ -14,7 +15,7 @@ export class Missing {
     this.ctx = ctx;
     this.root = $('#missing');
     this.view = $('#view-points');
-    this.groups = new Map(); // district code -> {details, summary, list, sig}
+    this.groups = new Map(); // group code -> {details, summary, list, sig}
     this.render = throttle(() => this.draw(), 1000);
     live.subscribe((ch) => {
       if (this.view.hidden) return;
@@ -26,7 +27,7 @@ export class Missing {
       this.draw();
     });
     this.root.addEventListener('toggle', (ev) => {
-      const g = this.groups.get(ev.target.dataset.district);
+      const g = this.groups.get(ev.target.dataset.group);
       if (g) this.fill(g);
     }, true);
   }
@@ -36,22 +37,24 @@ export class Missing {
   }
 
   draw() {
-    const byDistrict = new Map();
+    const byGroup = new Map();
     let total = 0;
     for (const p of this.live.points.values()) {
       if (p.checked_in) continue;
       total += 1;
-      const key = p.district || NONE;
-      let list = byDistrict.get(key);
-      if (!list) byDistrict.set(key, (list = []));
+      const key = p.group || NONE;
+      let list = byGroup.get(key);
+      if (!list) byGroup.set(key, (list = []));
       list.push(p);
     }
     setText($('#missing-count'), num(total));
-    const name = (code) => (code === NONE ? t('points.no_district')
-      : (this.live.totals && this.live.totals.by_district[code] ? this.live.totals.by_district[code].name : code));
-    const order = [...byDistrict.keys()].sort((a, b) => (a === NONE) - (b === NONE) || collator.compare(name(a), name(b)));
+    const groups = (this.live.totals && this.live.totals.by_group) || {};
+    const name = (code) => (code === NONE ? t('points.no_group') : (groups[code] ? groups[code].name : code));
+    // By group name, then code (two communes may share a name); outside any group last.
+    const order = [...byGroup.keys()].sort((a, b) => (a === NONE) - (b === NONE) || collator.compare(name(a), name(b))
+      || (a < b ? -1 : a > b ? 1 : 0));
     for (const [code, g] of this.groups) {
-      if (!byDistrict.has(code)) {
+      if (!byGroup.has(code)) {
         g.details.remove();
         this.groups.delete(code);
       }
@@ -62,11 +65,11 @@ export class Missing {
       if (!g) {
         const summary = el('summary');
         const list = el('table', {class: 'data compact'}, el('tbody'));
-        const details = el('details', {dataset: {district: code}}, summary, list);
+        const details = el('details', {dataset: {group: code}}, summary, list);
         g = {details, summary, list, sig: null, points: []};
         this.groups.set(code, g);
       }
-      g.points = byDistrict.get(code).sort((a, b) => collator.compare(a.name, b.name));
+      g.points = byGroup.get(code).sort((a, b) => collator.compare(a.name, b.name));
       setText(g.summary, `${name(code)} — ${num(g.points.length)}`);
       if (g.details.open) this.fill(g);
       frag.append(g.details);

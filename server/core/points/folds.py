@@ -28,13 +28,17 @@ def apply_upsert(state: EventState, fact: f.PointUpserted) -> None:
         return
     if old is None:
         # Imports append parents before children, so a new point's district
-        # is its own (a district) or its parent's, already known; no rebuild.
+        # and group are its own or its parent's, already known; no rebuild.
         state.points[fact.code] = point = Point(token=fact.token, **values)
         live.by_token[fact.token] = fact.code
         live.search[fact.code] = fold(f"{fact.code} {fact.name}")
         live.district_of[fact.code] = (fact.code if fact.level == "district"
                                        else live.district_of.get(fact.parent) if fact.parent else None)
-        live.totals.add(point.level, live.district_of[fact.code], state.contribution(point), +1)
+        live.group_of[fact.code] = (fact.code if fact.level == live.group_level
+                                    else live.group_of.get(fact.parent) if fact.parent else None)
+        live.totals.add(point.level, live.district_of[fact.code], state.contribution(point), +1,
+                        live.group_of[fact.code])
+        state.regroup_if_needed()  # the first district, the second commune: the default level moves
         return
     if old.parent != fact.parent or old.level != fact.level:
         # The tree's shape changed: districts below may move. Rare (an
@@ -57,7 +61,8 @@ def apply_delete(state: EventState, fact: f.PointDeleted) -> None:
     if point is None or any(p.parent == fact.code for p in state.points.values()):
         return  # a child was added after the delete was decided: the delete lost
     live = state.live
-    live.totals.add(point.level, live.district_of.get(fact.code), state.contribution(point), -1)
+    live.totals.add(point.level, live.district_of.get(fact.code), state.contribution(point), -1,
+                    live.group_of.get(fact.code))
     for inc in state.incidents.values():  # a deleted point's incidents are closed with it
         if inc.point == fact.code and inc.open:
             inc.resolved_ms = fact.at_ms
@@ -69,6 +74,8 @@ def apply_delete(state: EventState, fact: f.PointDeleted) -> None:
     live.by_token.pop(point.token, None)
     live.search.pop(fact.code, None)
     live.district_of.pop(fact.code, None)
+    live.group_of.pop(fact.code, None)
+    state.regroup_if_needed()
 
 
 def apply_rotate(state: EventState, fact: f.TokenRotated) -> None:
@@ -105,7 +112,8 @@ def apply_attendees(state: EventState, fact: f.AttendeesCounted) -> None:
     # (the most frequent fact of a morning; half the cost of a full replay).
     delta = fact.count - point.attendees
     if delta:
-        state.live.totals.shift_attendees(point.level, state.live.district_of.get(fact.code), delta)
+        state.live.totals.shift_attendees(point.level, state.live.district_of.get(fact.code), delta,
+                                          state.live.group_of.get(fact.code))
     point.attendees = fact.count
     point.updated_ms = fact.at_ms
     point.applied[fact.msg_id] = {}

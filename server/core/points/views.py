@@ -26,6 +26,8 @@ def point_view(state: EventState, point: Point, *, with_token: bool = False) -> 
         "level": point.level,
         "parent": point.parent,
         "district": state.live.district_of.get(point.code),
+        "group": (group := state.live.group_of.get(point.code)),
+        "group_name": state.group_name(group),
         "chair": point.chair,
         "phone": point.phone,
         "expected": point.expected,
@@ -47,13 +49,16 @@ def point_view(state: EventState, point: Point, *, with_token: bool = False) -> 
 
 
 def matches(state: EventState, point: Point, *, level: str | None = None, parent: str | None = None,
-            status: str | None = None, q: str | None = None, district: str | None = None) -> bool:
+            status: str | None = None, q: str | None = None, district: str | None = None,
+            group: str | None = None) -> bool:
     """The filters of ``GET /points`` (docs/protocol.md#points)."""
     if level and point.level != level:
         return False
     if parent is not None and (point.parent or "") != parent:
         return False
     if district and state.live.district_of.get(point.code) != district:
+        return False
+    if group and state.live.group_of.get(point.code) != group:
         return False
     if status:
         if status == "pending" and point.checked_in:
@@ -82,6 +87,7 @@ def incident_view(state: EventState, inc: Incident) -> dict[str, Any]:
         "chair": point.chair if point else "",
         "phone": point.phone if point else "",
         "district": state.live.district_of.get(inc.point),
+        "group": state.live.group_of.get(inc.point),
         "kind": inc.kind,
         "note": inc.note,
         "opened_ms": inc.opened_ms,

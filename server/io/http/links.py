@@ -3,12 +3,14 @@
 - ``GET /api/events/{eid}/links.csv``: ``code, name, chair, phone, url``,
   UTF-8 with a BOM (so Excel shows Vietnamese correctly), CRLF lines.
 - ``GET /api/events/{eid}/links.html``: a printable A4 sheet in Vietnamese,
-  one card per point (name, level, district, chair, phone, its link and a QR
-  code of it), eight to a page, grouped by district, each district starting
-  on a new page.
+  one card per point (name, level, group, chair, phone, its link and a QR
+  code of it), eight to a page, grouped by the event's group level
+  (docs/protocol.md#grouping), each group starting on a new page.
 
-Both take ``?district=<code>`` to keep only the points rolled up into that
-district. The links are absolute: ``LAUNCHDAY_PUBLIC_URL`` (e.g.
+Both take ``?group=<code>`` to keep only the points rolled up into that group
+(404 ``group_not_found`` if it is not one), and ``?district=<code>`` for a
+district. Both lists are sorted by group (groups by name). The links are
+absolute: ``LAUNCHDAY_PUBLIC_URL`` (e.g.
 ``https://launch.example.vn``) when it is set, else the scheme and host the
 request came in on.
 
@@ -34,6 +36,7 @@ from aiohttp import web
 
 from server.core import labels
 from server.core.errors import BadRequest, NotFound
+from server.core.grouping import check_group
 from server.core.text import defuse_csv, fold
 from server.io.clock import now_ms
 from server.io.http.auth import store_of
@@ -43,15 +46,16 @@ SERVICE_WORKER = Path(__file__).resolve().parents[3] / "checkin" / "web" / "sw.j
 
 LEVEL_VI = labels.LEVELS["vi"]  # the one source of level names (server/core/labels.py)
 W = labels.LINKS["vi"]  # the sheet's own words
-NO_DISTRICT = W["no_district"]  # points outside any district: the province hall, departments…
+NO_DISTRICT = W["no_district"]  # points outside any group: the province hall, departments…
 
 
 def _rows(request: web.Request) -> tuple[Any, list[dict[str, Any]], str | None]:
-    """The event runtime, its points (grouped by district, districts by name,
-    import order inside a group) and the district filtered on, if any."""
+    """The event runtime, its points (grouped by group, groups by name,
+    import order inside a group) and the group or district filtered on, if any."""
     rt = store_of(request).event(request.match_info["eid"])
     state = rt.state
     district_of: dict[str, str | None] = state.live.district_of
+    group_of: dict[str, str | None] = state.live.group_of
     wanted = request.query.get("district", "").strip() or None
     if wanted is not None:
         if wanted not in state.points:
@@ -59,20 +63,22 @@ def _rows(request: web.Request) -> tuple[Any, list[dict[str, Any]], str | None]:
         if district_of.get(wanted) != wanted:
             raise BadRequest(f"{wanted!r} is not a district", code="validation_error",
                              details=[{"field": "district", "message": "not a district's code"}])
+    group = check_group(group_of, request.query["group"].strip()) if "group" in request.query else None
     base = public_base(request)
     rows = []
     for order, point in enumerate(state.points.values()):
-        district = district_of.get(point.code)
-        if wanted is not None and district != wanted:
+        if wanted is not None and district_of.get(point.code) != wanted:
             continue
-        district_name = state.district_name(district) if district else ""
+        if group is not None and group_of.get(point.code) != group:
+            continue
+        own = group_of.get(point.code)
         rows.append({
             "code": point.code, "name": point.name, "level": point.level, "chair": point.chair,
-            "phone": point.phone, "district": district, "district_name": district_name,
+            "phone": point.phone, "group": own, "group_name": state.group_name(own) or "",
             "url": point_url(base, point.token), "order": order,
         })
-    rows.sort(key=lambda r: (r["district"] is not None, fold(r["district_name"]), r["district"] or "", r["order"]))
-    return rt, rows, wanted
+    rows.sort(key=lambda r: (r["group"] is not None, fold(r["group_name"]), r["group"] or "", r["order"]))
+    return rt, rows, group or wanted
 
 
 async def links_csv(request: web.Request) -> web.Response:
@@ -124,7 +130,7 @@ def _card(r: dict[str, Any]) -> str:
         "<div>",
         f"<h3>{e(r['name'])}</h3>",
         f"<p>{e(W['level_code'].format(level=LEVEL_VI.get(r['level'], r['level']), code=r['code']))}</p>",
-        f"<p>{e(W['area'].format(district=r['district_name'] or NO_DISTRICT))}</p>",
+        f"<p>{e(W['area'].format(district=r['group_name'] or NO_DISTRICT))}</p>",
         f"<p>{e(W['chair'].format(chair=r['chair'] or '—'))}</p>",
         f"<p>{e(W['phone'].format(phone=r['phone'] or '—'))}</p>",
         f'<p class="url">{e(r["url"])}</p>',
@@ -141,12 +147,11 @@ async def links_html(request: web.Request) -> web.Response:
         taken = datetime.fromtimestamp(now_ms() / 1000, ZoneInfo(state.info.timezone))
     except Exception:  # an unknown zone name: print the server's local time
         taken = datetime.fromtimestamp(now_ms() / 1000)
-    groups: list[tuple[str, list[dict[str, Any]]]] = []
+    groups: list[tuple[str | None, str, list[dict[str, Any]]]] = []
     for r in rows:
-        name = r["district_name"] or NO_DISTRICT
-        if not groups or groups[-1][0] != name:
-            groups.append((name, []))
-        groups[-1][1].append(r)
+        if not groups or groups[-1][0] != r["group"]:
+            groups.append((r["group"], r["group_name"] or NO_DISTRICT, []))
+        groups[-1][2].append(r)
     scope = f" — {e(state.district_name(wanted))}" if wanted else ""
     parts = [
         "<!doctype html>",
@@ -163,8 +168,9 @@ async def links_html(request: web.Request) -> web.Response:
     ]
     if not rows:
         parts.append(f"<p>{e(W['none'])}</p>")
-    for name, group in groups:
-        parts.append(f"<section><h2>{e(name)} ({len(group)})</h2><div class=\"grid\">")
+    for code, name, group in groups:
+        parts.append(f"<section data-group=\"{e(code or '')}\"><h2>{e(name)} ({len(group)})</h2>"
+                     "<div class=\"grid\">")
         parts.extend(_card(r) for r in group)
         parts.append("</div></section>")
     parts.append("</body></html>")

@@ -88,6 +88,7 @@ class EventCreate(BaseModel):
     starts_at: str = Field(description="ISO 8601 with an offset, e.g. 2025-05-08T08:00:00+07:00")
     report_deadline: str
     timezone: str = "Asia/Ho_Chi_Minh"
+    group_level: Level | None = Field(None, description="the level totals, reports and lists group by; null: the default")
 
 
 class EventView(BaseModel):
@@ -97,6 +98,8 @@ class EventView(BaseModel):
     report_deadline: str
     timezone: str
     created_ms: float
+    group_level: str | None = Field(description="as set; null: the default")
+    group_level_effective: str | None = Field(description="the level in use (as set, or the default)")
 
 
 class EventPatch(BaseModel):
@@ -104,6 +107,7 @@ class EventPatch(BaseModel):
     starts_at: str | None = Field(None, description="ISO 8601 with an offset")
     report_deadline: str | None = None
     timezone: str | None = None
+    group_level: Level | None = Field(None, description="the level totals, reports and lists group by; null: the default")
 
 
 class KeyHolderCreate(BaseModel):
@@ -190,6 +194,8 @@ class PointView(BaseModel):
     level: str
     parent: str | None
     district: str | None
+    group: str | None = Field(description="the point's group at the event's group level")
+    group_name: str | None
     chair: str | None
     phone: str | None
     expected: int | None
@@ -220,6 +226,8 @@ class Totals(Counts):
     incidents_open: int
     by_level: dict[str, Counts]
     by_district: Any
+    group_level: str | None
+    by_group: Any
 
 
 class IncidentView(BaseModel):
@@ -229,6 +237,7 @@ class IncidentView(BaseModel):
     chair: str | None
     phone: str | None
     district: str | None
+    group: str | None
     kind: str
     note: str
     opened_ms: float
@@ -246,11 +255,13 @@ class ImportSummary(_Model):
 class Notice(BaseModel):
     text: str = Field(min_length=1, max_length=1000)
     district: str | None = None
+    group: str | None = Field(None, description="a group's code: only its points")
 
 
 class NoticeSent(BaseModel):
     text: str
     district: str | None
+    group: str | None
     at_ms: float
 
 
@@ -277,7 +288,7 @@ OPERATIONS: list[Op] = [
     ("post", "/api/events", "Create an event", EventCreate, {201: EventView}, []),
     ("get", "/api/events", "Events", None, {200: list[EventView]}, []),
     ("get", "/api/events/{eid}", "One event", None, {200: EventView}, [EID]),
-    ("patch", "/api/events/{eid}", "Edit an event (name, times, time zone)", EventPatch, {200: EventView},
+    ("patch", "/api/events/{eid}", "Edit an event (name, times, time zone, group level)", EventPatch, {200: EventView},
      [EID]),
     ("delete", "/api/events/{eid}", "Delete an event (refused while its ceremony is under way)", None,
      {204: None}, [EID]),
@@ -295,7 +306,7 @@ OPERATIONS: list[Op] = [
      "import", {200: ImportSummary}, [EID]),
     ("get", "/api/events/{eid}/points", "Points, filtered", None, {200: list[PointView]},
      [EID] + [{"name": q, "in": "query", "required": False, "schema": {"type": "string"}}
-              for q in ("level", "parent", "status", "q", "district")]),
+              for q in ("level", "parent", "status", "q", "district", "group")]),
     ("post", "/api/events/{eid}/points", "Create a point", PointCreate, {201: PointView}, [EID]),
     ("get", "/api/events/{eid}/points/{code}", "One point", None, {200: PointView}, [EID, CODE]),
     ("patch", "/api/events/{eid}/points/{code}", "Edit a point", PointPatch, {200: PointView}, [EID, CODE]),

@@ -42,7 +42,7 @@ async def edit_event(request: web.Request) -> web.Response:
     facts = decide_edit_event(rt.state, await json_body(request), now_ms(), actor)
     if facts:
         await rt.commit(facts)
-    return json_response(event_view(rt.state.info))
+    return json_response(event_view(rt.state.info, rt.state.live.group_level))
 
 
 async def delete_event(request: web.Request) -> web.Response:

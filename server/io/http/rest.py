@@ -13,6 +13,7 @@ from server.core import points as pts
 from server.core.errors import BadRequest, Conflict, PayloadTooLarge
 from server.core.events import event_view
 from server.core.facts import NoticeSent
+from server.core.grouping import check_group
 from server.core.importing import decide_import
 from server.core.org import organizers_view
 from server.core.report import build_report, render_csv
@@ -124,16 +125,16 @@ async def revoke_token(request: web.Request) -> web.Response:
 async def create_event(request: web.Request) -> web.Response:
     actor = actor_of(request)
     rt = await store_of(request).create_event(await json_body(request), actor)
-    return json_response(event_view(rt.state.info), 201)
+    return json_response(event_view(rt.state.info, rt.state.live.group_level), 201)
 
 
 async def list_events(request: web.Request) -> web.Response:
     events = sorted(store_of(request).events.values(), key=lambda rt: rt.state.info.created_ms)
-    return json_response([event_view(rt.state.info) for rt in events])
+    return json_response([event_view(rt.state.info, rt.state.live.group_level) for rt in events])
 
 
 async def get_event(request: web.Request) -> web.Response:
-    return json_response(event_view(event_of(request).state.info))
+    return json_response(event_view((st := event_of(request).state).info, st.live.group_level))
 
 
 # -- points -----------------------------------------------------------------------
@@ -181,11 +182,12 @@ async def list_points(request: web.Request) -> web.Response:
     level = q.get("level") or None
     admin = role_of(request) == "admin"
     state = rt.state
+    group = check_group(state.live.group_of, q["group"]) if "group" in q else None
     found = [
         pts.point_view(state, p, with_token=admin)
         for p in state.points.values()
         if pts.matches(state, p, level=level, parent=q.get("parent"), status=status, q=q.get("q"),
-                       district=q.get("district") or None)
+                       district=q.get("district") or None, group=group)
     ]
     return json_response(found)
 
@@ -272,7 +274,7 @@ async def resolve_incident(request: web.Request) -> web.Response:
     return json_response(pts.incident_view(rt.state, rt.state.incidents[request.match_info["iid"]]))
 
 
-NOTICE_FIELDS = ("text", "district")
+NOTICE_FIELDS = ("text", "district", "group")
 
 
 async def send_notice(request: web.Request) -> web.Response:
@@ -285,9 +287,14 @@ async def send_notice(request: web.Request) -> web.Response:
     district = clean(body.get("district")) or None
     if district is not None and district not in rt.state.live.totals.by_district:
         raise BadRequest(f"{district!r} is not a district of this event", code="validation_error")
-    fact = NoticeSent(at_ms=now_ms(), actor=actor, text=text, district=district)
+    group = body.get("group")
+    if group is not None:
+        if district is not None:
+            raise BadRequest("give district or group, not both", code="validation_error")
+        group = check_group(rt.state.live.group_of, clean(group) if isinstance(group, str) else "")
+    fact = NoticeSent(at_ms=now_ms(), actor=actor, text=text, district=district, group=group)
     await rt.commit([fact])
-    return json_response({"text": text, "district": district, "at_ms": fact.at_ms}, 201)
+    return json_response({"text": text, "district": district, "group": group, "at_ms": fact.at_ms}, 201)
 
 
 async def report(request: web.Request) -> web.Response:

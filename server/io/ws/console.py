@@ -25,7 +25,7 @@ def snapshot(rt: EventRuntime) -> dict[str, Any]:
     frame: dict[str, Any] = {
         "type": "snapshot",
         "seq": state.seq,
-        "event": event_view(state.info),
+        "event": event_view(state.info, state.live.group_level),
         "totals": rt.totals(),
         "points": [pts.point_view(state, p) for p in state.points.values()],
         "incidents": [pts.incident_view(state, i) for i in state.incidents.values()],

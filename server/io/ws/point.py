@@ -50,6 +50,8 @@ def welcome(rt: EventRuntime, code: str) -> dict[str, Any]:
             "expected": point.expected,
             "district": state.live.district_of.get(code),
             "district_name": state.district_name(d) if (d := state.live.district_of.get(code)) else None,
+            "group": (g := state.live.group_of.get(code)),
+            "group_name": state.group_name(g),
             "chair": point.chair,
         },
         "event": {"id": rt.id, "name": state.info.name, "starts_at": state.info.starts_at,

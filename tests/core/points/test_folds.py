@@ -137,7 +137,9 @@ def test_snapshot_restore_keeps_everything_but_presence(busy: Journal) -> None:
     live["online"] -= 1
     live["by_level"]["commune"]["online"] -= 1
     live["by_district"]["D1"]["online"] -= 1
+    live["by_group"]["D1"]["online"] -= 1
     assert totals_of(restored) == live
+    assert restored.live.group_of == busy.state.live.group_of
 
 
 def test_snapshot_is_plain_json(busy: Journal) -> None:

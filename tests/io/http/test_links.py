@@ -73,7 +73,7 @@ async def test_links_html_qr_codes_decode(server: Any) -> None:
     # Level, district, chair and phone are printed with each card.
     card = page[page.index('data-code="D0-C1"'):]
     card = card[:card.index("</article>")]
-    for text in ("Xã 0-1", "Xã, phường, thị trấn", "Huyện Số 0", points["D0-C1"]["chair"], points["D0-C1"]["phone"]):
+    for text in ("Xã 0-1", "Xã, phường, đặc khu", "Huyện Số 0", points["D0-C1"]["chair"], points["D0-C1"]["phone"]):
         assert text in card
 
     status, _, body = await _get(server, f"/api/events/{eid}/links.html?district=D0")
