@@ -414,6 +414,7 @@ function render() {
   $("name").textContent = p ? p.name : "…";
   $("where").textContent = p ? [t(p.level), p.district_name && p.district !== p.code ? p.district_name : ""].filter(Boolean).join(" · ") : "";
   $("pending").hidden = outbox.length === 0;
+  $("insecure").hidden = globalThis.isSecureContext !== false; // http:// on a public address: no wake lock, no offline copy
   $("pending").textContent = t("pending", { n: outbox.length });
 
   // count
