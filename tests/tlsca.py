@@ -55,8 +55,10 @@ def make_ca(dir: Path, names: tuple[str, ...] = (HOST, "127.0.0.1")) -> Throwawa
                    "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n")
     _openssl("x509", "-req", "-in", str(csr), "-CA", str(ca_crt), "-CAkey", str(ca_key), "-CAcreateserial",
              "-out", str(crt), "-days", "2", "-extfile", str(ext))
-    # What nginx serves: the certificate, then the chain up to (not including) the root.
-    chain.write_bytes(crt.read_bytes())
+    # What nginx serves: the certificate, then the CA's. (A real chain stops
+    # below the root; the test sends it too because Chromium's SPKI list is
+    # matched against the certificates the server presents.)
+    chain.write_bytes(crt.read_bytes() + ca_crt.read_bytes())
     spki = _openssl("x509", "-in", str(ca_crt), "-noout", "-pubkey")
     der = _openssl("pkey", "-pubin", "-outform", "DER", input=spki)
     return ThrowawayCA(ca_crt, TlsFiles(chain, key), base64.b64encode(hashlib.sha256(der).digest()).decode())
