@@ -60,7 +60,7 @@ export function keepInFront(root, model, render) {
   warn.setAttribute("role", "alert");
   warn.hidden = true;
   const insecure = document.createElement("div");
-  insecure.className = "d-warn d-insecure";
+  insecure.className = "d-insecure";
   insecure.setAttribute("role", "alert");
   insecure.dataset.t = "insecure_warn";
   insecure.hidden = globalThis.isSecureContext !== false;

@@ -7,6 +7,7 @@ directly by someone forging the headers."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -112,7 +113,7 @@ def test_a_malformed_trusted_proxy_is_refused_naming_it() -> None:
     """Catches: a typo in LAUNCHDAY_TRUSTED_PROXIES silently trusting nothing (or everything)."""
     assert parse_networks(None) == () and parse_networks(" , ") == ()
     assert [str(n) for n in parse_networks("10.0.0.0/8, 192.168.1.5")] == ["10.0.0.0/8", "192.168.1.5/32"]
-    with pytest.raises(ValueError, match="10.0.0.0/33"):
+    with pytest.raises(ValueError, match=re.escape("10.0.0.0/33")):
         parse_networks("10.0.0.0/33")
-    with pytest.raises(ValueError, match="proxy.example"):
+    with pytest.raises(ValueError, match=re.escape("proxy.example")):
         create_app(Path("/nonexistent-never-created"), token=ADMIN, trusted_proxies="proxy.example")
