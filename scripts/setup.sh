@@ -3,7 +3,7 @@
 # packages (redis-server for the Redis tests, chromium for the browser tests,
 # Node.js for the load-test reference server, nginx for the test of
 # deploy/nginx.conf, prometheus for promtool and the checks of deploy/prometheus/,
-# iproute2 for `ss` and `ip`), then .venv in the repo root
+# iproute2 for `ss` and `ip`, openssl and curl for the TLS test), then .venv in the repo root
 # with the project and its tools. Safe to run again: it does only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +25,9 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
 [ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || missing+=(iproute2)
+# openssl makes the throwaway CA and curl checks HTTPS in tests/deploy/test_tls.py.
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v curl >/dev/null 2>&1 || missing+=(curl ca-certificates)
 if [ ${#missing[@]} -gt 0 ]; then
   apt_install "${missing[@]}"
 fi

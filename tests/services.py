@@ -33,7 +33,7 @@ from urllib.request import urlopen
 
 from tests.utils import ADMIN, ROOT, free_port, timeout
 
-__all__ = ["LaunchdayProcess", "Nginx", "RedisServer", "Sentinel", "free_port"]
+__all__ = ["LaunchdayProcess", "Nginx", "RedisServer", "Sentinel", "TlsFiles", "free_port"]
 
 FORBIDDEN_PORT = 6379  # the machine's shared Redis: never start on it, never talk to it
 
@@ -358,31 +358,44 @@ class Nginx(_Program):
 
     The rewrite changes only where it listens, the upstream servers' addresses
     (each keeps the parameters of the config's first ``server`` line, so
-    ``max_fails``/``fail_timeout`` are the repo's), and the pid, log and temp
-    paths (into ``dir``); every proxy setting is the file's own."""
+    ``max_fails``/``fail_timeout`` are the repo's), the certificate's paths,
+    and the pid, log and temp paths (into ``dir``); every proxy and TLS
+    setting is the file's own.
+
+    With ``tls=TlsFiles(...)`` it serves the config as written: HTTPS on
+    ``port`` with that certificate, and the redirecting HTTP server on
+    ``http_port``. Without, the HTTPS server is served as plain HTTP on
+    ``port`` (its ``ssl`` and ``ssl_*`` lines dropped, the redirect server
+    left out): the balancing and failover tests (test_nginx.py) speak plain
+    HTTP; test_tls.py checks TLS on the same file."""
 
     name = "nginx"
 
     def __init__(self, conf_path: Path, dir: Path, listen_port: int | None = None,
-                 upstream_ports: Sequence[int] = ()) -> None:
+                 upstream_ports: Sequence[int] = (), tls: TlsFiles | None = None) -> None:
         super().__init__(dir, listen_port)
         self.source = Path(conf_path)
         self.upstream_ports = list(upstream_ports)
+        self.tls = tls
+        self.http_port = free_port() if tls else self.port
         self.conf = self.dir / "nginx.conf"
         self.conf.write_text(rewrite_nginx_conf(self.source.read_text(), self.dir, self.port,
-                                                self.upstream_ports))
+                                                self.upstream_ports, tls=tls, http_port=self.http_port))
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     @property
     def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
+        return f"{'wss' if self.tls else 'ws'}://127.0.0.1:{self.port}"
 
     def argv(self) -> list[str]:
         return ["/usr/sbin/nginx", "-p", str(self.dir), "-c", str(self.conf),
                 "-e", str(self.dir / "error.log"), "-g", "daemon off;"]
+
+    def ready(self) -> bool:
+        return _accepts(self.port) and _accepts(self.http_port)
 
     def tail(self, chars: int = 4000) -> str:
         err = self.dir / "error.log"
@@ -390,17 +403,66 @@ class Nginx(_Program):
         return super().tail(chars) + f"\n--- nginx error.log:\n{extra}"
 
 
+class TlsFiles:
+    """A certificate chain and its key for nginx (``ssl_certificate``, ``ssl_certificate_key``)."""
+
+    def __init__(self, fullchain: Path, privkey: Path) -> None:
+        self.fullchain = Path(fullchain)
+        self.privkey = Path(privkey)
+
+
+def _block_span(text: str, start: int) -> int:
+    """The index just past the ``}`` closing the block whose ``{`` is at or after ``start``."""
+    i = text.index("{", start) + 1
+    depth = 1
+    while depth:
+        depth += {"{": 1, "}": -1}.get(text[i], 0)
+        i += 1
+    return i
+
+
+def _sub_once(pattern: str, repl: str, text: str, what: str) -> str:
+    text, n = re.subn(pattern, repl, text, flags=re.M)
+    if n != 1:
+        raise ValueError(f"the nginx config has {n} {what} (expected one)")
+    return text
+
+
+def _tls_rewrite(text: str, dir: Path, port: int, tls: TlsFiles | None, http_port: int) -> str:
+    """Listen addresses of a config with an HTTPS server (``listen 443 ssl``)."""
+    text = re.sub(r"(?m)^\s*listen\s+\[::\][^;]*;[^\n]*\n", "", text)  # the IPv6 listeners
+    if tls is not None:
+        text = _sub_once(r"^(\s*)listen\s+443\s+ssl;", rf"\g<1>listen 127.0.0.1:{port} ssl;", text,
+                         "HTTPS listeners")
+        text = _sub_once(r"^(\s*)listen\s+80;", rf"\g<1>listen 127.0.0.1:{http_port};", text, "HTTP listeners")
+        text = _sub_once(r"^(\s*ssl_certificate)\s[^;]*;", rf"\g<1> {tls.fullchain};", text, "certificates")
+        text = _sub_once(r"^(\s*ssl_certificate_key)\s[^;]*;", rf"\g<1> {tls.privkey};", text, "keys")
+        (dir / "acme").mkdir(exist_ok=True)
+        return _sub_once(r"^(\s*)root\s+/var/www/acme;", rf"\g<1>root {dir}/acme;", text, "ACME webroots")
+    # Plain HTTP: the redirect server is left out, the HTTPS server loses its TLS.
+    m = re.search(r"(?m)^\s*server\s*\{(?=[^}]*?listen\s+80;)", text)
+    if m is None:
+        raise ValueError("the nginx config has no HTTP (port 80) server")
+    text = text[:m.start()] + "\n" + text[_block_span(text, m.start()):]
+    text = _sub_once(r"^(\s*)listen\s+443\s+ssl;", rf"\g<1>listen 127.0.0.1:{port};", text, "HTTPS listeners")
+    return re.sub(r"(?m)^\s*ssl_\w+\s[^;]*;[^\n]*\n", "", text)
+
+
 _PATH_DIRECTIVES = ("pid", "error_log", "user", "client_body_temp_path",
                     "proxy_temp_path", "fastcgi_temp_path", "uwsgi_temp_path", "scgi_temp_path")
 
 
-def rewrite_nginx_conf(text: str, dir: Path, listen_port: int, upstream_ports: Sequence[int]) -> str:
-    """The repo's nginx config with listen port, upstreams and file paths made the test's."""
+def rewrite_nginx_conf(text: str, dir: Path, listen_port: int, upstream_ports: Sequence[int],
+                       tls: TlsFiles | None = None, http_port: int | None = None) -> str:
+    """The repo's nginx config with listen ports, upstreams and file paths made the test's."""
     for d in _PATH_DIRECTIVES:
         text = re.sub(rf"(?m)^\s*{d}\s[^;]*;[^\n]*\n", "", text)
     # access_log keeps its format (e.g. one that names the upstream), in ``dir``.
     text, logs = re.subn(r"(?m)^(\s*access_log\s+)\S+?(\s[^;]*)?;", rf"\g<1>{dir}/access.log\2;", text)
-    text = re.sub(r"(?m)^(\s*)listen\s[^;]*;", rf"\g<1>listen 127.0.0.1:{listen_port};", text)
+    if re.search(r"(?m)^\s*listen\s+443\s+ssl;", text):
+        text = _tls_rewrite(text, dir, listen_port, tls, http_port or listen_port)
+    else:
+        text = re.sub(r"(?m)^(\s*)listen\s[^;]*;", rf"\g<1>listen 127.0.0.1:{listen_port};", text)
 
     def upstream(m: re.Match[str]) -> str:
         body = m.group(2)

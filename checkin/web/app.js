@@ -415,6 +415,7 @@ function render() {
   const area = p && (p.group_name !== undefined ? [p.group, p.group_name] : [p.district, p.district_name]);
   $("where").textContent = p ? [t(p.level), area[1] && area[0] !== p.code ? area[1] : ""].filter(Boolean).join(" · ") : "";
   $("pending").hidden = outbox.length === 0;
+  $("insecure").hidden = globalThis.isSecureContext !== false; // http:// on a public address: no wake lock, no offline copy
   $("pending").textContent = t("pending", { n: outbox.length });
 
   // count

@@ -160,7 +160,8 @@ export class ClockSync {
   sendSync() {
     if (this.report && this.rtt != null && this.sentFor !== this.samples.length) {
       this.sentFor = this.samples.length;
-      this.send({ type: "time.sync", offset_ms: this.offset, rtt_ms: this.rtt });
+      // secure: whether this page has a secure context (wake lock, offline copy); the console counts those without.
+      this.send({ type: "time.sync", offset_ms: this.offset, rtt_ms: this.rtt, secure: globalThis.isSecureContext === true });
     }
   }
 

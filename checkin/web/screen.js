@@ -13,6 +13,9 @@
 //   (what the operator sees on the taskbar or the tab strip), and once visible
 //   again a banner says the screen was hidden.
 //
+// Not in a secure context (http:// on a public address), the browser gives
+// no wake lock and no service worker: a banner says so, on every display.
+//
 // Diagnostics for tests: window.__launchday.wake_lock ("active", "released",
 // "unsupported", "error:<name>"), .wake_requests, .hidden_during_launch.
 
@@ -56,7 +59,12 @@ export function keepInFront(root, model, render) {
   warn.className = "d-warn";
   warn.setAttribute("role", "alert");
   warn.hidden = true;
-  root.append(full, warn);
+  const insecure = document.createElement("div");
+  insecure.className = "d-insecure";
+  insecure.setAttribute("role", "alert");
+  insecure.dataset.t = "insecure_warn";
+  insecure.hidden = globalThis.isSecureContext !== false;
+  root.append(full, warn, insecure);
 
   const launching = () => {
     const st = model.launcher ? model.launcher.state : "idle";
@@ -69,6 +77,7 @@ export function keepInFront(root, model, render) {
     if (model.launcher && model.launcher.hidden !== hidden()) model.launcher.setHidden(hidden());
     full.hidden = !document.fullscreenEnabled || !!document.fullscreenElement;
     full.textContent = t("fullscreen");
+    insecure.textContent = t("insecure_warn");
     if (hidden() && launching()) {
       diag.hidden_during_launch = true;
       if (title == null) title = document.title;

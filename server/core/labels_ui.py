@@ -63,6 +63,9 @@ CONSOLE: dict[str, tuple[str, str]] = {
     "pf.go": ("SẴN SÀNG", "GO"),
     "pf.nogo": ("CHƯA SẴN SÀNG", "NO GO"),
     "pf.need": ("cần ≥ {pct}", "needs ≥ {pct}"),
+    "pf.insecure": ("Điểm cầu không có kết nối bảo mật (HTTPS)", "Points without a secure connection (HTTPS)"),
+    "pf.insecure_detail": ("{n} điểm cầu: màn hình có thể tự tắt, trang không dùng được khi mất mạng",
+                           "{n} points: the screen may sleep, the page will not work offline"),
     "col.level": ("Cấp", "Level"),
     "col.points": ("Điểm cầu", "Points"),
     "col.checked": ("Đã điểm danh", "Checked in"),
@@ -337,6 +340,7 @@ CHECKIN: dict[str, tuple[str, str]] = {
     "clock": ("Giờ máy chủ", "Server time"),
     "fullscreen": ("Toàn màn hình", "Full screen"),
     "hidden_title": ("⚠ Màn hình phát động đang bị ẩn!", "⚠ The launch screen is hidden!"),
+    "insecure_warn": ("Kết nối không bảo mật (không phải HTTPS): màn hình có thể tự tắt và trang sẽ không dùng được khi mất mạng. Hãy mở liên kết bắt đầu bằng https://.", "Not a secure connection (not HTTPS): the screen may sleep and the page will not work offline. Open the link that starts with https://."),
     "hidden_warn": ("Màn hình này đã bị ẩn trong lúc chờ phát động. Hãy giữ cửa sổ này luôn ở trên cùng.", "This screen was hidden while the launch was waiting. Keep this window in front."),
     "fired_hidden": ("Đã phát động trong lúc màn hình này bị ẩn.", "Launched while this screen was hidden."),
 }

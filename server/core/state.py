@@ -85,6 +85,7 @@ class Presence:
     remote: int = 0
     crowded: bool = False  # an upgrade was refused for too many sockets (docs/protocol.md#limits)
     remote_crowded: bool = False  # another process of the cluster refused one
+    secure: bool | None = None  # the page's secure context, from time.sync (None: not said)
 
 
 class Live:

@@ -14,6 +14,7 @@ from aiohttp import web
 from server.io import gcpolicy, looplag
 from server.io.http import pages, routes
 from server.io.http.auth import STORE_KEY, errors_middleware
+from server.io.http.proxy import TRUSTED_KEY, forwarded_middleware, parse_networks
 from server.io.journal.sqlite import JournalBusy, SqliteJournal
 from server.io.limits import GUARD_KEY, MAX_IMPORT_BODY, Guard
 from server.io.store import Store
@@ -60,14 +61,21 @@ async def _check_routes(app: web.Application) -> None:
 
 
 def create_app(data_dir: str | Path, token: str | None = None, *, redis_url: str | None = None,
-               redis_replicas: int = 0, redis_durability: str = "always") -> web.Application:
+               redis_replicas: int = 0, redis_durability: str = "always",
+               trusted_proxies: str | None = None) -> web.Application:
+    """``trusted_proxies``: the networks whose X-Forwarded-For/-Proto are
+    believed (server/io/http/proxy.py); ValueError on a malformed one."""
     data = Path(data_dir)
+    trusted = parse_networks(trusted_proxies)
     if token is None:
         token, fresh = admin_token(data)
         if fresh:
             print(f"launchday: generated the admin token (saved in {data / 'admin_token'}):\n  {token}",
                   flush=True)
-    app = web.Application(middlewares=[errors_middleware, routes.roles_middleware, pages.compress_pages], client_max_size=MAX_BODY)
+    # The forwarded address and scheme first: every later step sees the phone's.
+    app = web.Application(middlewares=[forwarded_middleware, errors_middleware, routes.roles_middleware,
+                                       pages.compress_pages], client_max_size=MAX_BODY)
+    app[TRUSTED_KEY] = trusted
     store = make_store(data, token, redis_url, redis_replicas, redis_durability)
     app[STORE_KEY] = store
     app[GUARD_KEY] = Guard()

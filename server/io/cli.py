@@ -27,6 +27,10 @@ def _common(p: argparse.ArgumentParser, port: int) -> None:
     p.add_argument("--redis-durability", choices=("always", "everysec", "unchecked"),
                    default=os.environ.get("LAUNCHDAY_REDIS_DURABILITY", "always"),
                    help="the weakest Redis appendfsync to accept (default always: refuse to start otherwise)")
+    p.add_argument("--trusted-proxy", default=os.environ.get("LAUNCHDAY_TRUSTED_PROXIES") or None,
+                   metavar="CIDR[,CIDR]",
+                   help="believe X-Forwarded-For/-Proto only from these addresses (the reverse proxy's; "
+                        "default: none, the headers are ignored)")
     p.add_argument("--uvloop", action=argparse.BooleanOptionalAction,
                    default=os.environ.get("LAUNCHDAY_UVLOOP", "1") != "0",
                    help="run on uvloop (default; measured to halve the CPU per frame, docs/benchmarks.md)")
@@ -88,8 +92,12 @@ def main(argv: list[str] | None = None) -> None:
     # Imported after the event loop policy is chosen and logging is set up.
     from server.io.app import create_app
 
-    app = create_app(Path(args.data), redis_url=args.redis, redis_replicas=args.redis_replicas,
-                     redis_durability=args.redis_durability)
+    try:
+        app = create_app(Path(args.data), redis_url=args.redis, redis_replicas=args.redis_replicas,
+                         redis_durability=args.redis_durability, trusted_proxies=args.trusted_proxy)
+    except ValueError as exc:  # a malformed --trusted-proxy
+        print(f"launchday: --trusted-proxy / LAUNCHDAY_TRUSTED_PROXIES: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     if args.command == "demo":
         from server.demo.run import setup_demo, stop_demo
 

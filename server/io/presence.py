@@ -8,7 +8,8 @@ centrifuge's ``presence_redis.go`` keeps a hash of entries beside a sorted set
 of their expiry times:
 
 - ``ld:{E}:presence`` maps each process id to the JSON of the points it holds
-  (``{code: [sockets, last_seen_ms, offset_ms, rtt_ms, crowded]}``), written when they
+  (``{code: [sockets, last_seen_ms, offset_ms, rtt_ms, crowded, secure]}``;
+  a reader takes the first five from a process that writes no ``secure``), written when they
   change (coalesced, at most every ``FLUSH_S``) and every ``REWRITE_S``;
 - ``ld:{E}:presence:expiry`` gives each process's entry an expiry time, pushed
   forward every ``HEARTBEAT_S``; an entry past it belongs to a dead process and
@@ -122,7 +123,7 @@ class RedisPresence:
     # -- this process's points -----------------------------------------------------
 
     def _mine(self, rt: EventRuntime) -> bytes:
-        held = {code: [p.sockets, p.last_seen_ms, p.offset_ms, p.rtt_ms, p.crowded]
+        held = {code: [p.sockets, p.last_seen_ms, p.offset_ms, p.rtt_ms, p.crowded, p.secure]
                 for code, p in rt.state.live.presence.items() if p.sockets > 0 or p.crowded}
         return orjson.dumps(held)
 
@@ -191,21 +192,24 @@ class RedisPresence:
         for proc, blob in entries.items():
             if proc.decode() == self.proc_id:
                 continue
-            for code, (sockets, seen, offset, rtt, crowded) in orjson.loads(blob).items():
+            for code, (sockets, seen, offset, rtt, crowded, *more) in orjson.loads(blob).items():
+                secure = more[0] if more else None  # a process that does not write it yet
                 have = merged.get(code)
                 if have is None:
-                    merged[code] = [sockets, seen, offset, rtt, crowded]
+                    merged[code] = [sockets, seen, offset, rtt, crowded, secure]
                     continue
                 have[0] += sockets
                 if seen is not None and (have[1] is None or seen > have[1]):
                     have[1:4] = [seen, offset, rtt]
+                    if secure is not None:
+                        have[5] = secure
                 have[4] = have[4] or crowded
         before = self._remote.get(rt.id, {})
         state = rt.state
         for code in before.keys() - merged.keys():
             if code in state.points and pts.set_remote(state, code, 0, None, None, None):
                 rt.touch(code)
-        for code, (sockets, seen, offset, rtt, crowded) in merged.items():
-            if code in state.points and pts.set_remote(state, code, sockets, seen, offset, rtt, crowded):
+        for code, (sockets, seen, offset, rtt, crowded, secure) in merged.items():
+            if code in state.points and pts.set_remote(state, code, sockets, seen, offset, rtt, crowded, secure):
                 rt.touch(code)
         self._remote[rt.id] = merged

@@ -40,3 +40,17 @@ def test_the_monitoring_profile_runs_prometheus_on_the_repo_config_locally_only(
     assert re.findall(r'(?m)^      - "([\d.:]+)"$', service) == ["127.0.0.1:9090:9090"]
     assert (ROOT / "deploy" / "prometheus" / "prometheus.yml").is_file()
     assert re.search(r"(?m)^  prometheus-data:$", COMPOSE)
+
+
+def test_compose_publishes_https_and_the_redirect_and_trusts_only_its_network() -> None:
+    """Catches: nginx published on a plain-HTTP port only, the certificate not mounted where
+    deploy/nginx.conf reads it, or the processes trusting forwarded headers from a network that is
+    not the one nginx is on (no Secure cookie; or anyone's forged headers believed)."""
+    ports = re.findall(r'(?m)^      - "(\d+):(\d+)"$', COMPOSE)
+    assert sorted(ports) == [("443", "443"), ("80", "80")]
+    assert "./deploy/certs:/etc/nginx/certs:ro" in COMPOSE
+    assert "./deploy/acme:/var/www/acme:ro" in COMPOSE
+    assert re.search(r"ssl_certificate\s+/etc/nginx/certs/", NGINX) and "root /var/www/acme;" in NGINX
+    (trusted,) = re.findall(r"LAUNCHDAY_TRUSTED_PROXIES: \$\{LAUNCHDAY_TRUSTED_PROXIES:-([^}]+)\}", COMPOSE)
+    (subnet,) = re.findall(r"(?m)^        - subnet: (\S+)$", COMPOSE)
+    assert trusted == subnet

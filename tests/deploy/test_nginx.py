@@ -59,6 +59,15 @@ def _bytes(value: str) -> int:
         (m.group(2) or "").lower() or None]
 
 
+def _https_server(text: str) -> str:
+    """The server block that serves the application (the one on 443; port 80 only redirects)."""
+    for m in re.finditer(r"(?m)^\s*server\s*\{", text):
+        body = _block(text[m.start():], "server")
+        if re.search(r"(?m)^\s*listen\s+443\s+ssl;", body):
+            return body
+    raise AssertionError(f"no server block listening on 443 in {CONF}")
+
+
 def test_websocket_location_upgrades_and_outlasts_the_heartbeat() -> None:
     ws = _block(CONF.read_text(), "location /ws/")
     assert _directives(ws, "proxy_http_version") == ["1.1"]
@@ -83,7 +92,7 @@ def test_upstream_balances_and_checks_health() -> None:
     assert len(servers) == 3
     for server in servers:
         assert re.search(r"max_fails=\d+", server) and re.search(r"fail_timeout=\d+", server), server
-    server_block = _block(text, "server")
+    server_block = _https_server(text)
     (retry,) = _directives(server_block, "proxy_next_upstream")
     assert set(retry.split()) >= {"error", "timeout", "http_502", "http_503"}
     assert "non_idempotent" not in retry  # a POST that reached a process is never resent by nginx
@@ -91,7 +100,7 @@ def test_upstream_balances_and_checks_health() -> None:
     assert IMPORT_LIMIT <= _bytes(body) <= 2 * IMPORT_LIMIT
     # A location that sets any header inherits none: each must send the forwarding headers.
     for loc in ("location /ws/", "location /"):
-        headers = _directives(_block(text, loc), "proxy_set_header")
+        headers = _directives(_block(server_block, loc), "proxy_set_header")
         assert "Host $http_host" in headers, loc
         assert "X-Forwarded-For $proxy_add_x_forwarded_for" in headers, loc
         assert "X-Forwarded-Proto $scheme" in headers, loc

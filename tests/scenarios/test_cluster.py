@@ -313,7 +313,7 @@ async def test_presence_is_global_and_a_dead_process_points_go_offline(cluster: 
         sockets = [await s.ws_connect(f"{cluster.procs[0].ws_url}/ws/point?token={t}") for t in tokens[:n]]
         for ws in sockets:
             assert (await ws.receive_json())["type"] == "welcome"
-        await sockets[0].send_json({"type": "time.sync", "offset_ms": -3.25, "rtt_ms": 42.0})
+        await sockets[0].send_json({"type": "time.sync", "offset_ms": -3.25, "rtt_ms": 42.0, "secure": False})
 
         async def seen_on_b() -> bool:
             t = await b.totals(eid)
@@ -325,6 +325,7 @@ async def test_presence_is_global_and_a_dead_process_points_go_offline(cluster: 
         await wait_until(seen_on_b, 10, "A's points online on B, with their clock figures")
         first = next(p for p in await b.points(eid, q=codes[0]) if p["code"] == codes[0])
         assert first["online"] and first["offset_ms"] == -3.25
+        assert first["secure"] is False  # counted among "points without a secure connection" on B too
         await asyncio.to_thread(cluster.procs[0].kill)
         killed = time.monotonic()
         await wait_until(lambda: online_is(b, eid, 0), DEAD_OFFLINE_S + 5, "A's points offline on B")

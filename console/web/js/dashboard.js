@@ -192,10 +192,12 @@ export class Dashboard {
   renderPreflight(tot) {
     const bounds = [];
     let online = 0;
+    let insecure = 0; // online pages that said they have no secure context (no wake lock, no offline copy)
     for (const p of this.live.points.values()) {
       if (!p.online) continue;
       online += 1;
       if (p.rtt_ms !== null && p.rtt_ms !== undefined) bounds.push(p.rtt_ms / 2);
+      if (p.secure === false) insecure += 1;
     }
     bounds.sort((a, b) => a - b);
     const synced = bounds.filter((b) => b <= CLOCK_BOUND_MS).length;
@@ -213,6 +215,8 @@ export class Dashboard {
         detail: `${pct(tot.checked_in, tot.points)} · ${need}`, grade: grade(ratio(tot.checked_in, tot.points))},
       {key: 'clock', label: t('pf.clock', {ms: CLOCK_BOUND_MS}), value: `${num(synced)} / ${num(online)}`,
         detail: clockDetail, grade: online ? grade(ratio(synced, online)) : 'bad'},
+      {key: 'insecure', label: t('pf.insecure'), value: num(insecure),
+        detail: insecure ? t('pf.insecure_detail', {n: num(insecure)}) : '', grade: insecure ? 'warn' : 'ok'},
       {key: 'incidents', label: t('pf.incidents'), value: num(tot.incidents_open), detail: '',
         grade: tot.incidents_open === 0 ? 'ok' : tot.incidents_open <= 3 ? 'warn' : 'bad'},
     ];

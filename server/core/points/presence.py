@@ -48,7 +48,8 @@ def disconnect(state: EventState, code: str, now_ms: float) -> None:
 
 
 def set_remote(state: EventState, code: str, sockets: int, last_seen_ms: float | None,
-               offset_ms: float | None, rtt_ms: float | None, crowded: bool = False) -> bool:
+               offset_ms: float | None, rtt_ms: float | None, crowded: bool = False,
+               secure: bool | None = None) -> bool:
     """What the other processes of a cluster hold of this point (their socket
     count, their newest clock figures, whether one of them refused a socket
     for too many). True if anything changed."""
@@ -67,17 +68,26 @@ def set_remote(state: EventState, code: str, sockets: int, last_seen_ms: float |
             p.last_seen_ms = last_seen_ms
             if offset_ms is not None and rtt_ms is not None:
                 p.offset_ms, p.rtt_ms = offset_ms, rtt_ms
+            if secure is not None:
+                p.secure = secure
 
     _presence(state, code, seen)
     return True
 
 
-def clock_synced(state: EventState, code: str, offset_ms: Any, rtt_ms: Any, now_ms: float) -> None:
+def clock_synced(state: EventState, code: str, offset_ms: Any, rtt_ms: Any, now_ms: float,
+                 secure: bool | None = None) -> None:
+    """A point's clock figures, and whether its page is in a secure context
+    (None: it did not say, e.g. the Python client; the last word is kept)."""
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (offset_ms, rtt_ms)):
         raise BadRequest("offset_ms and rtt_ms must be numbers", code="validation_error")
     if rtt_ms < 0:
         raise BadRequest("rtt_ms must be ≥ 0", code="validation_error")
+    if secure is not None and not isinstance(secure, bool):
+        raise BadRequest("secure must be true or false", code="validation_error")
     pres = state.presence(code)
     pres.offset_ms = float(offset_ms)
     pres.rtt_ms = float(rtt_ms)
     pres.last_seen_ms = now_ms
+    if secure is not None:
+        pres.secure = bool(secure)

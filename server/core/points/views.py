@@ -40,6 +40,7 @@ def point_view(state: EventState, point: Point, *, with_token: bool = False) -> 
         "last_seen_ms": pres.last_seen_ms if pres else None,
         "rtt_ms": pres.rtt_ms if pres else None,
         "offset_ms": pres.offset_ms if pres else None,
+        "secure": pres.secure if pres else None,
         "incidents_open": state.live.open_incidents.get(point.code, 0),
         "too_many_connections": bool(pres and (pres.crowded or pres.remote_crowded)),
     }

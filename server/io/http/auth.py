@@ -68,9 +68,10 @@ def bearer(request: web.Request) -> str:
 
 
 def client_address(request: web.Request) -> str:
-    """The caller's address: the peer's, as the server sees it (behind a
-    proxy every caller shares the proxy's: run one per site, or accept that
-    wrong tokens from anyone slow everyone behind it)."""
+    """The caller's address: the peer's, or, when the peer is a trusted proxy
+    (``--trusted-proxy``), the address it forwards (server/io/http/proxy.py).
+    Behind a proxy that is not configured as trusted every caller shares the
+    proxy's address: wrong tokens from anyone slow everyone behind it."""
     return request.remote or "?"
 
 

@@ -208,6 +208,8 @@ class PointView(BaseModel):
     last_seen_ms: float | None
     rtt_ms: float | None
     offset_ms: float | None
+    secure: bool | None = Field(None, description="the point page's secure context (HTTPS), as it last said; "
+                                "null: not said")
     incidents_open: int
     too_many_connections: bool = Field(description="an upgrade was refused for too many sockets: rotate the link")
     token: str | None = Field(None, description="admins only")

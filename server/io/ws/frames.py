@@ -23,6 +23,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StrictFloat,
     StrictInt,
     StrictStr,
@@ -49,6 +50,7 @@ class TimeSync(_Msg):
     type: Literal["time.sync"]
     offset_ms: Number
     rtt_ms: Number
+    secure: StrictBool | None = None  # the page's isSecureContext; absent = unknown (docs/protocol.md)
 
 
 class CheckIn(_Msg):

@@ -134,7 +134,7 @@ async def on_frame(rt: EventRuntime, conn: Conn, code: str, text: str, t1: float
         return
     if kind == "time.sync":
         try:
-            pts.clock_synced(rt.state, code, frame.offset_ms, frame.rtt_ms, t1)
+            pts.clock_synced(rt.state, code, frame.offset_ms, frame.rtt_ms, t1, frame.secure)
         except BadRequest as err:
             conn.send(err.to_frame(None))
             return

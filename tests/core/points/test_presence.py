@@ -68,6 +68,25 @@ def test_clock_sync_records_the_figures(th: Journal) -> None:
     assert (view["offset_ms"], view["rtt_ms"]) == (-12.5, 40.0)
 
 
+def test_clock_sync_keeps_the_pages_secure_context_until_it_says_otherwise(th: Journal) -> None:
+    """Catches: an insecure page not counted on the pre-flight board, or a Python client's
+    time.sync (no ``secure``) wiping what the page said."""
+    view = lambda: pts.point_view(th.state, th.state.points["C1"])["secure"]  # noqa: E731
+    assert view() is None  # never said
+    pts.clock_synced(th.state, "C1", 0, 10, NOW, False)
+    assert view() is False
+    pts.clock_synced(th.state, "C1", 0, 10, NOW)  # unknown: the last word stands
+    assert view() is False
+    pts.clock_synced(th.state, "C1", 0, 10, NOW, True)
+    assert view() is True
+    with raises(BadRequest, "validation_error"):
+        pts.clock_synced(th.state, "C1", 0, 10, NOW, "yes")
+    assert view() is True
+    # Another process of a cluster says it, with newer figures.
+    assert pts.set_remote(th.state, "C1", 1, NOW + 1, 0.0, 10.0, False, False)
+    assert view() is False
+
+
 @pytest.mark.parametrize(
     ("offset", "rtt"),
     [("1", 2), (1, "2"), (None, 2), (True, 2), (1, False), (1, -0.5)],

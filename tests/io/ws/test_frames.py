@@ -21,6 +21,7 @@ VALID = [
     {"type": "launch.fired", "id": "f-2", "fired_ms": 5},
     {"type": "launch.fired", "id": "f-3", "fired_ms": 5, "offset_ms": None, "rtt_ms": 2.5},
     {"type": "time.sync", "offset_ms": 1.5, "rtt_ms": 3},
+    {"type": "time.sync", "offset_ms": 1.5, "rtt_ms": 3, "secure": False},
     {"type": "incident", "id": "i-1", "kind": "audio", "note": "mất tiếng"},
     {"type": "incident.resolve", "id": "r-1", "incident": "inc-1"},
 ]
@@ -76,3 +77,13 @@ def test_refusals_are_coded(text: str, code: str) -> None:
 ])
 def test_frame_id_never_raises(text: str, want: str | None) -> None:
     assert frames.frame_id(text) == want
+
+
+def test_time_sync_secure_is_an_optional_strict_boolean() -> None:
+    """Catches: a page's "secure" dropped by the parser, or a non-boolean taken as one."""
+    assert frames.parse_client_frame('{"type":"time.sync","offset_ms":1,"rtt_ms":2,"secure":true}').secure is True
+    assert frames.parse_client_frame('{"type":"time.sync","offset_ms":1,"rtt_ms":2}').secure is None
+    for bad in ('"yes"', "1", "[]"):
+        with pytest.raises(BadRequest) as info:
+            frames.parse_client_frame(f'{{"type":"time.sync","offset_ms":1,"rtt_ms":2,"secure":{bad}}}')
+        assert info.value.code == "validation_error" and "secure" in str(info.value)
