@@ -90,8 +90,10 @@ def main(argv: list[str] | None = None) -> None:
         else:
             uvloop.install()
     # Imported after the event loop policy is chosen and logging is set up.
+    from server.io import memtrace
     from server.io.app import create_app
 
+    memtrace.install(Path(args.data))  # LAUNCHDAY_TRACEMALLOC: off unless set (measurements only)
     try:
         app = create_app(Path(args.data), redis_url=args.redis, redis_replicas=args.redis_replicas,
                          redis_durability=args.redis_durability, trusted_proxies=args.trusted_proxy)

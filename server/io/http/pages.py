@@ -6,6 +6,7 @@ and refuses unknown point links with a clear page in Vietnamese.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -88,10 +89,20 @@ _COMPRESSIBLE = (".html", ".js", ".css", ".svg", ".json", ".webmanifest")
 
 
 @web.middleware
-async def compress_pages(request: web.Request, handler: Any) -> web.StreamResponse:
+def compress_pages(request: web.Request, handler: Any) -> Awaitable[web.StreamResponse]:
     """The pages and their scripts gzipped on the wire when the browser takes
     it: a site lead's first load on a weak 3G link is a third of the bytes.
-    (Only files: the API's JSON and the sockets are left as they are.)"""
+    (Only files: the API's JSON and the sockets are left as they are.)
+
+    A WebSocket upgrade is handed straight to its handler (the awaitable
+    itself, no coroutine of ours around it): a socket open for hours then
+    keeps no frame of this middleware (docs/benchmarks.md, "Leaner sockets")."""
+    if request.headers.get("Upgrade", "").lower() == "websocket":
+        return handler(request)  # type: ignore[no-any-return]
+    return _compress_file(request, handler)
+
+
+async def _compress_file(request: web.Request, handler: Any) -> web.StreamResponse:
     response = await handler(request)
     # A conditional or ranged request may be answered 304/206 by the file
     # response itself, and a 304 must carry no body, not even an empty gzip

@@ -193,9 +193,14 @@ def route_of(request: web.Request) -> Route | None:
 
 
 @web.middleware
-async def roles_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Each route's role, from the table, before its handler runs."""
+def roles_middleware(request: web.Request, handler: Handler) -> Awaitable[web.StreamResponse]:
+    """Each route's role, from the table, before its handler runs.
+
+    Not a coroutine: it hands back the handler's own awaitable, so a socket
+    (open for hours) keeps no frame of this middleware alive
+    (docs/benchmarks.md, "Leaner sockets"). A refusal raises here, before the
+    handler is called, as before."""
     route = route_of(request)
     if route is not None and route.role in ORGANIZER_ROLES:
         authorize(request, route.role, socket=route.method == "WS")
-    return await handler(request)
+    return handler(request)

@@ -154,7 +154,9 @@ class Room:
     """The sockets of one event: points by code, and consoles."""
 
     def __init__(self) -> None:
-        self.points: dict[str, set[Conn]] = {}
+        # A point's sockets as a tuple: most points have one, and a one-item
+        # tuple is 48 bytes where a set is 216 (docs/benchmarks.md, "Leaner sockets").
+        self.points: dict[str, tuple[Conn, ...]] = {}
         self.all_points: dict[Conn, None] = {}  # every point socket, flat: what a fan-out walks
         self.consoles: set[Conn] = set()
         self.displays: set[Conn] = set()  # the hall's screens: ceremony frames only
@@ -163,7 +165,7 @@ class Room:
     def add(self, conn: Conn) -> None:
         if conn.kind == "point":
             assert conn.point is not None
-            self.points.setdefault(conn.point, set()).add(conn)
+            self.points[conn.point] = (*self.points.get(conn.point, ()), conn)
             self.all_points[conn] = None
         elif conn.kind == "display":
             self.displays.add(conn)
@@ -175,8 +177,10 @@ class Room:
         if conn.kind == "point":
             conns = self.points.get(conn.point or "")
             if conns is not None:
-                conns.discard(conn)
-                if not conns:
+                rest = tuple(c for c in conns if c is not conn)
+                if rest:
+                    self.points[conn.point or ""] = rest
+                else:
                     del self.points[conn.point or ""]
             self.all_points.pop(conn, None)
         elif conn.kind == "display":
