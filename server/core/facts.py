@@ -140,19 +140,31 @@ class NoticeSent(_Fact):
     text: str
     district: str | None = None
     group: str | None = None  # to the points of one group (docs/protocol.md#notices)
+    point: str | None = None  # to a point and its whole subtree (a desk's notice)
 
 
 Role = Literal["admin", "operator", "viewer"]
 ROLES = ("viewer", "operator", "admin")  # each role can do what the ones before it can
 
 
+class DeskScope(BaseModel):
+    """What a desk's token may see: one point and its whole subtree, in one event."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event: str
+    point: str
+
+
 class OrganizerTokenIssued(_Fact):
-    """An organizer token; only its hash is kept (the token is shown once)."""
+    """An organizer token; only its hash is kept (the token is shown once).
+    With ``scope``, a desk: a unit's own part of the morning (docs/protocol.md#desks)."""
 
     type: Literal["org.token_issued"] = "org.token_issued"
     token_hash: str
     name: str
     role: Role
+    scope: DeskScope | None = None
 
 
 class OrganizerTokenRevoked(_Fact):

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from server.core import labels_ui
+from server.core import labels_desks, labels_ui
 
 LANGS = ("vi", "en")
 
@@ -35,11 +35,12 @@ def _by_lang(table: dict[str, tuple[str, str]]) -> dict[str, dict[str, str]]:
 
 
 # Each surface's own words (server/core/labels_ui.py), by language.
-CONSOLE = _by_lang(labels_ui.CONSOLE)
+CONSOLE = _by_lang({**labels_ui.CONSOLE, **labels_desks.CONSOLE})
 CHECKIN = _by_lang(labels_ui.CHECKIN)
 KEYHOLDER = _by_lang(labels_ui.KEYHOLDER)
 REPORT = _by_lang(labels_ui.REPORT)
 LINKS = _by_lang(labels_ui.LINKS)
+DESKS = _by_lang(labels_desks.DESKS)
 
 LAUNCH_WORD = {"vi": "phát động", "en": "launch"}
 LAUNCH_TITLE = {"vi": "Nghi thức bấm nút phát động", "en": "Launch"}
@@ -147,6 +148,7 @@ def catalog() -> dict[str, dict[str, Any]]:
             **pages[lang],
             "report": REPORT[lang],
             "links": LINKS[lang],
+            "desks": DESKS[lang],
             "row_errors": {code: texts[lang] for code, texts in ROW_ERRORS.items() if lang in texts},
             "columns": COLUMNS_VI if lang == "vi" else {name: name for name in COLUMNS_VI},
         }

@@ -35,6 +35,7 @@ with nothing fired) are 409s; ``invalid_countdown``, ``invalid_keys``,
 from __future__ import annotations
 
 import math
+from collections.abc import Container
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -393,38 +394,40 @@ def _counted(a: Attempt | None) -> bool:
     return a is not None and a.fire_at_ms is not None and a.aborted_ms is None
 
 
-def _stats(state: EventState, a: Attempt | None) -> dict[str, Any]:
+def _stats(state: EventState, a: Attempt | None, only: Container[str] | None = None) -> dict[str, Any]:
     if a is None or not _counted(a):
         return {"count": 0, "spread_ms": None, "missing": 0, "worst_bound_ms": None, "fire_at_ms": None}
-    times = [r.fired_ms for r in a.fired.values()]
+    fired = a.fired if only is None else {c: r for c, r in a.fired.items() if c in only}
+    times = [r.fired_ms for r in fired.values()]
     return {
-        "count": len(a.fired),
+        "count": len(fired),
         "spread_ms": max(times) - min(times) if times else None,
-        "missing": sum(1 for code in state.points if code not in a.fired),
+        "missing": sum(1 for code in state.points if code not in a.fired and (only is None or code in only)),
         # A point's error is bounded by half its round trip (NTP-style).
-        "worst_bound_ms": max(r.rtt_ms for r in a.fired.values()) / 2 if a.fired else None,
+        "worst_bound_ms": max(r.rtt_ms for r in fired.values()) / 2 if fired else None,
         "fire_at_ms": a.fire_at_ms,
     }
 
 
-def _missing(state: EventState, a: Attempt | None) -> list[str]:
+def _missing(state: EventState, a: Attempt | None, only: Container[str] | None = None) -> list[str]:
     if a is None or not _counted(a):
         return []
-    return sorted(code for code in state.points if code not in a.fired)
+    return sorted(code for code in state.points if code not in a.fired and (only is None or code in only))
 
 
-def fired_stats(state: EventState) -> dict[str, Any]:
+def fired_stats(state: EventState, only: Container[str] | None = None) -> dict[str, Any]:
     """The console's "fired / spread" figures for the current launch (zeros and
-    nulls when nothing has been counted down)."""
-    return _stats(state, launch_of(state).current)
+    nulls when nothing has been counted down); ``only``: a desk's points."""
+    return _stats(state, launch_of(state).current, only)
 
 
-def fired_missing(state: EventState) -> list[str]:
-    """The codes of the points that have not reported firing, sorted."""
-    return _missing(state, launch_of(state).current)
+def fired_missing(state: EventState, only: Container[str] | None = None) -> list[str]:
+    """The codes of the points that have not reported firing, sorted; ``only``: a desk's points."""
+    return _missing(state, launch_of(state).current, only)
 
 
-def _attempt_report(state: EventState, a: Attempt, now_ms: float | None) -> dict[str, Any]:
+def _attempt_report(state: EventState, a: Attempt, now_ms: float | None,
+                    only: Container[str] | None = None) -> dict[str, Any]:
     return {
         "attempt": a.number,
         "rehearsal": a.rehearsal,
@@ -438,13 +441,14 @@ def _attempt_report(state: EventState, a: Attempt, now_ms: float | None) -> dict
         "aborted_ms": a.aborted_ms,
         "aborted_by": a.aborted_by,
         "reset_ms": a.reset_ms,
-        "fired": _stats(state, a),
-        "missing": _missing(state, a),
-        "reports": [{"code": c, **asdict(r)} for c, r in sorted(a.fired.items())],
+        "fired": _stats(state, a, only),
+        "missing": _missing(state, a, only),
+        "reports": [{"code": c, **asdict(r)} for c, r in sorted(a.fired.items()) if only is None or c in only],
     }
 
 
-def launch_report(state: EventState, now_ms: float | None = None) -> dict[str, Any]:
+def launch_report(state: EventState, now_ms: float | None = None,
+                  only: Container[str] | None = None) -> dict[str, Any]:
     """The launch part of report.json: the real launch (or null), the real
     attempts aborted before it, and the rehearsals. Without ``now_ms`` a
     launch with a fire time counts as fired (the report is taken after)."""
@@ -453,10 +457,10 @@ def launch_report(state: EventState, now_ms: float | None = None) -> dict[str, A
     cur = launch.current
     real = cur if cur is not None and not cur.rehearsal and cur.aborted_ms is None else None
     return {
-        "launch": _attempt_report(state, real, now_ms) if real else None,
-        "aborted": [_attempt_report(state, a, now_ms) for a in attempts
+        "launch": _attempt_report(state, real, now_ms, only) if real else None,
+        "aborted": [_attempt_report(state, a, now_ms, only) for a in attempts
                     if not a.rehearsal and a.aborted_ms is not None],
-        "rehearsals": [_attempt_report(state, a, now_ms) for a in attempts if a.rehearsal],
+        "rehearsals": [_attempt_report(state, a, now_ms, only) for a in attempts if a.rehearsal],
     }
 
 

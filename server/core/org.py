@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from typing import Any
 
 from server.core import facts as f
 from server.core.errors import BadRequest, Forbidden, NotFound
 from server.core.fields import known_fields
+from server.core.scope import Scope
 from server.core.text import clean
 
 ORG_STREAM = "_org"
-ISSUE_FIELDS = ("name", "role")  # the body of POST /api/tokens
+ISSUE_FIELDS = ("name", "role", "scope")  # the body of POST /api/tokens
+SCOPE_FIELDS = ("event", "point")  # a desk's scope (docs/protocol.md#desks)
 LOGIN_FIELDS = ("token",)  # the body of POST /api/session
 SESSION_TTL_MS = 12 * 3600 * 1000  # a browser session lasts one launch morning, then log in again
 
@@ -38,6 +41,17 @@ class Organizer:
     role: str
     issued_ms: float
     revoked: bool = False
+    scope: Scope | None = None  # a desk: one point and its subtree, in one event
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """Who presents a valid organizer credential."""
+
+    name: str
+    role: str
+    token_hash: str  # of the token (or the token a session stands for): its sockets close when it is revoked
+    scope: Scope | None = None
 
 
 @dataclass(slots=True)
@@ -65,7 +79,10 @@ def require(role: str | None, needed: str) -> None:
         raise Forbidden(f"this needs the {needed} role", code="forbidden")
 
 
-def decide_issue(org: OrgState, body: Any, token: str, now_ms: float, actor: str | None) -> f.OrganizerTokenIssued:
+def decide_issue(org: OrgState, body: Any, token: str, now_ms: float, actor: str | None,
+                 points_of: Callable[[str], Container[str] | None] | None = None) -> f.OrganizerTokenIssued:
+    """``POST /api/tokens``. With ``scope``, a desk: ``points_of(event)`` gives
+    that event's point codes (None: no such event)."""
     body = known_fields(body, ISSUE_FIELDS)
     name = clean(body.get("name"))
     role = body.get("role")
@@ -73,7 +90,30 @@ def decide_issue(org: OrgState, body: Any, token: str, now_ms: float, actor: str
         raise BadRequest("name is required (at most 100 characters)", code="validation_error")
     if role not in f.ROLES:
         raise BadRequest(f"role must be one of {', '.join(f.ROLES)}", code="validation_error")
-    return f.OrganizerTokenIssued(at_ms=now_ms, actor=actor, token_hash=token_hash(token), name=name, role=role)
+    scope = None
+    if body.get("scope") is not None:
+        scope = parse_scope(body["scope"], role, points_of)
+    return f.OrganizerTokenIssued(at_ms=now_ms, actor=actor, token_hash=token_hash(token), name=name, role=role,
+                                  scope=f.DeskScope(event=scope.event, point=scope.point) if scope else None)
+
+
+def parse_scope(raw: Any, role: str, points_of: Callable[[str], Container[str] | None] | None) -> Scope:
+    """A desk's scope: ``{"event", "point"}``, naming a point of an existing
+    event; never on an admin token (an admin manages the whole province)."""
+    body = known_fields(raw, SCOPE_FIELDS, what="scope")
+    event, point = body.get("event"), body.get("point")
+    if not isinstance(event, str) or not event or not isinstance(point, str) or not point:
+        raise BadRequest("scope needs an event id and a point code", code="validation_error",
+                         details=[{"field": "scope", "message": "{\"event\": \"<eid>\", \"point\": \"<code>\"}"}])
+    if role == "admin":
+        raise BadRequest("an admin token cannot be scoped: give a desk the operator or viewer role",
+                         code="admin_unscoped")
+    points = points_of(event) if points_of is not None else None
+    if points is None:
+        raise NotFound(f"no event {event!r}", code="event_not_found")
+    if point not in points:
+        raise NotFound(f"no point {point!r} in event {event!r}", code="point_not_found")
+    return Scope(event, point)
 
 
 def decide_revoke(org: OrgState, hash_prefix: str, now_ms: float, actor: str | None) -> f.OrganizerTokenRevoked:
@@ -143,8 +183,9 @@ def apply_org(org: OrgState, fact: Any, seq: int) -> None:
     issue still wins."""
     if isinstance(fact, f.OrganizerTokenIssued):
         if fact.token_hash not in org.by_hash:
+            scope = Scope(fact.scope.event, fact.scope.point) if fact.scope is not None else None
             org.by_hash[fact.token_hash] = Organizer(fact.name, fact.role, fact.at_ms,
-                                                     revoked=fact.token_hash in org.revoked)
+                                                     revoked=fact.token_hash in org.revoked, scope=scope)
     elif isinstance(fact, f.OrganizerTokenRevoked):
         org.revoked.add(fact.token_hash)
         if fact.token_hash in org.by_hash:
@@ -164,6 +205,13 @@ def apply_org(org: OrgState, fact: Any, seq: int) -> None:
 
 def organizers_view(org: OrgState) -> list[dict[str, Any]]:
     return [
-        {"id": h[:12], "name": o.name, "role": o.role, "issued_ms": o.issued_ms, "revoked": o.revoked}
+        {"id": h[:12], "name": o.name, "role": o.role, "issued_ms": o.issued_ms, "revoked": o.revoked,
+         "scope": o.scope.view() if o.scope else None}
         for h, o in org.by_hash.items()
     ]
+
+
+def desks_of(org: OrgState, event: str) -> list[tuple[str, Organizer]]:
+    """(token hash, organizer) of every desk of ``event``, revoked ones too, oldest first."""
+    return sorted(((h, o) for h, o in org.by_hash.items() if o.scope is not None and o.scope.event == event),
+                  key=lambda item: item[1].issued_ms)

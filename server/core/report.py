@@ -11,16 +11,17 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-from server.core import agenda, launch
+from server.core import agenda, launch, scope
 from server.core.events import event_view
 from server.core.points import incident_view
+from server.core.scope import Visible
 from server.core.state import EventState
 from server.core.text import defuse_csv, fold
 
 # The sections other core modules add to the report, all of them, here:
 # never filled in by whichever modules a process happened to import.
-REPORT_SECTIONS: dict[str, Callable[[EventState, float], Any]] = {
-    "agenda": agenda.agenda_report,
+REPORT_SECTIONS: dict[str, Callable[[EventState, float, Visible | None], Any]] = {
+    "agenda": lambda state, now, visible: agenda.agenda_report(state, now),  # the ceremony: the same for every desk
     "launch": launch.launch_report,
 }
 
@@ -28,8 +29,9 @@ LEVEL_ORDER = ("province", "department", "district", "commune", "village", "scho
                "enterprise", "other")
 
 
-def build_report(state: EventState, now_ms: float) -> dict[str, Any]:
-    totals = state.totals_view(now_ms)
+def build_report(state: EventState, now_ms: float, visible: Visible | None = None) -> dict[str, Any]:
+    """The report; with ``visible``, a desk's: its subtree only (docs/protocol.md#desks)."""
+    totals = state.totals_view(now_ms) if visible is None else scope.totals(state, visible, now_ms)
     district_of = state.live.district_of
     group_of = state.live.group_of
     missing: list[dict[str, Any]] = [
@@ -46,18 +48,20 @@ def build_report(state: EventState, now_ms: float) -> dict[str, Any]:
             "expected": p.expected,
         }
         for p in state.points.values()
-        if not p.checked_in
+        if not p.checked_in and (visible is None or p.code in visible)
     ]
     # Grouped by the event's group level (docs/protocol.md#grouping): by group
     # name, then code; points outside any group last. Vietnamese order ignores
     # diacritics first ("Đông Sơn" before "Triệu Sơn").
     missing.sort(key=lambda m: (fold(m["group_name"]) or "\uffff", m["group"] or "", m["level"], fold(m["name"])))
-    incidents = [incident_view(state, i) for i in state.incidents.values() if i.open]
+    incidents = [incident_view(state, i) for i in state.incidents.values()
+                 if i.open and (visible is None or i.point in visible)]
     incidents.sort(key=lambda i: i["opened_ms"])
     report: dict[str, Any] = {
         "taken_ms": now_ms,
         "seq": state.seq,
         "event": event_view(state.info, state.live.group_level),
+        "scope": None if visible is None else {"point": visible.root, "name": state.district_name(visible.root)},
         "overall": {k: totals[k] for k in ("points", "checked_in", "online", "attendees", "expected",
                                            "incidents_open")},
         "by_level": [
@@ -76,7 +80,7 @@ def build_report(state: EventState, now_ms: float) -> dict[str, Any]:
         "incidents_open": incidents,
     }
     for name, section in REPORT_SECTIONS.items():
-        report[name] = section(state, now_ms)
+        report[name] = section(state, now_ms, visible)
     return report
 
 

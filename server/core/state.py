@@ -91,8 +91,19 @@ class Presence:
 class Live:
     """Derived indexes and counters, and presence; rebuilt, never journaled."""
 
-    __slots__ = ("by_token", "district_of", "group_level", "group_of", "open_incidents", "presence", "rebuilds",
-                 "search", "totals")
+    __slots__ = (
+        "by_token",
+        "district_of",
+        "group_level",
+        "group_of",
+        "open_incidents",
+        "presence",
+        "rebuilds",
+        "search",
+        "subtrees",
+        "totals",
+        "tree_version",
+    )
 
     def __init__(self) -> None:
         self.by_token: dict[str, str] = {}
@@ -101,6 +112,10 @@ class Live:
         self.group_level: str | None = None
         self.group_of: dict[str, str | None] = {}
         self.rebuilds = 0  # how many times rebuild() ran: a shell re-sends every point's view when it moves
+        # Moves whenever a point comes, goes or changes parent: the desks' subtrees
+        # (server/core/scope.py) are cached by root against it.
+        self.tree_version = 0
+        self.subtrees: dict[str, tuple[int, list[str], frozenset[str]]] = {}
         self.search: dict[str, str] = {}
         self.open_incidents: dict[str, int] = {}
         self.presence: dict[str, Presence] = {}
@@ -152,6 +167,7 @@ class EventState:
         restore or a change of the tree's shape)."""
         live = self.live
         live.rebuilds += 1
+        live.tree_version += 1
         live.by_token = {p.token: p.code for p in self.points.values()}
         live.search = {c: fold(f"{p.code} {p.name}") for c, p in self.points.items()}
         live.district_of = self.districts()

@@ -17,6 +17,7 @@ from server.core import keyholders as kh
 from server.core import launch as ln
 from server.core import report_snapshots as rs
 from server.core.events import event_view
+from server.core.scope import Visible, in_subtree
 from server.io import metrics
 from server.io.clock import now_ms
 from server.io.ws.hub import CLOSE_POINT_DELETED, CLOSE_TOKEN_REVOKED
@@ -36,9 +37,9 @@ def launch_view(rt: EventRuntime) -> dict[str, Any]:
     return ln.launch_view(rt.state, now_ms())
 
 
-def launch_fired(rt: EventRuntime) -> dict[str, Any]:
-    """Every delta's firing telemetry (docs/protocol.md#console)."""
-    return ln.fired_stats(rt.state)
+def launch_fired(rt: EventRuntime, visible: Visible | None = None) -> dict[str, Any]:
+    """Every delta's firing telemetry (docs/protocol.md#console): a desk's, of its points."""
+    return ln.fired_stats(rt.state, visible)
 
 
 # -- points and incidents ------------------------------------------------------------
@@ -83,8 +84,21 @@ def notice(rt: EventRuntime, seq: int, fact: Any) -> None:
         only = {c for c, d in rt.state.live.district_of.items() if d == fact.district}
     if fact.group:
         only = {c for c, g in rt.state.live.group_of.items() if g == fact.group}
+    target = getattr(fact, "point", None)  # a desk's notice: its subtree
+    if target:
+        only = set(Visible(rt.state, target).codes())
     rt.room.broadcast_points(frame, only)
-    rt.room.broadcast_consoles({**frame, "district": fact.district, "group": fact.group})
+    shown = {**frame, "district": fact.district, "group": fact.group, "point": target}
+
+    def for_desk(root: str) -> dict[str, Any] | None:
+        # A desk sees a notice that reached points of its subtree: to everyone,
+        # to a part holding its root, or to a part of its own.
+        aim = target or fact.group or fact.district
+        state = rt.state
+        reached = aim is None or in_subtree(state, aim, root) or in_subtree(state, root, aim)
+        return shown if reached else None
+
+    rt.room.broadcast_consoles(shown, for_desk)
 
 
 def touched(rt: EventRuntime, seq: int, fact: Any) -> None:
@@ -133,7 +147,8 @@ def launch_changed(rt: EventRuntime, seq: int, fact: Any) -> None:
 def snapshot_taken(rt: EventRuntime, seq: int, fact: Any) -> None:
     snaps = rs.snapshots_of(rt.state)
     if snaps and snaps[-1].taken_ms == fact.taken_ms and snaps[-1].label == fact.label:
-        rt.room.broadcast_consoles({"type": "report.snapshot", "snapshot": rs.snapshot_view(len(snaps), snaps[-1])})
+        rt.room.broadcast_consoles({"type": "report.snapshot", "snapshot": rs.snapshot_view(len(snaps), snaps[-1])},
+                                   "none")  # the whole event's figures: not a desk's
 
 
 def event_deleted(rt: EventRuntime, seq: int, fact: Any) -> None:
@@ -151,4 +166,5 @@ def event_edited(rt: EventRuntime, seq: int, fact: Any) -> None:
 
 
 def keyholders_changed(rt: EventRuntime, seq: int, fact: Any) -> None:
-    rt.room.broadcast_consoles({"type": "keyholders", "keyholders": kh.keyholders_view(rt.state)})
+    rt.room.broadcast_consoles({"type": "keyholders", "keyholders": kh.keyholders_view(rt.state)},
+                               "none")  # the launch's key holders are the province's

@@ -20,8 +20,10 @@ import orjson
 import structlog
 
 from server.core import fold as st
+from server.core import scope
 from server.core.errors import Unavailable
 from server.core.points import incident_view, point_view
+from server.core.scope import Visible
 from server.io.clock import now_ms
 from server.io.journal import Entry, Journal, JournalRewound
 from server.io.wiring import WIRING, Wiring
@@ -62,6 +64,9 @@ class EventRuntime:
         self.dirty_incidents: set[str] = set()
         self.dirty_other = False
         self.rebuilds_seen = state.live.rebuilds  # server/io/effects.py: regrouped()
+        # The points each desk's consoles were shown, by root: a point that
+        # leaves a subtree is sent as removed to that desk only.
+        self.desk_shown: dict[str, set[str]] = {}
         self.timers: dict[str, asyncio.TimerHandle] = {}
         self.log = log.bind(event_id=self.id)
         # Set when the tail stopped on a fact this process cannot fold: the
@@ -195,7 +200,7 @@ class EventRuntime:
             self.dirty_other = True
         else:
             self.dirty_points.add(code)
-        if self._ticker is None and self.room.consoles:
+        if self._ticker is None and self.room.has_consoles:
             self._ticker = asyncio.get_running_loop().create_task(self._tick())
 
     def presence_changed(self, code: str) -> None:
@@ -213,7 +218,7 @@ class EventRuntime:
         loop = asyncio.get_running_loop()
         due = loop.time()
         try:
-            while self.room.consoles:
+            while self.room.has_consoles:
                 # A fixed rate, not "sleep after the work": the sleep's own
                 # lateness does not push every later delta back. But never two
                 # deltas less than an interval apart (at most 5 in any second):
@@ -221,7 +226,7 @@ class EventRuntime:
                 due += DELTA_INTERVAL_S
                 await asyncio.sleep(max(0.0, due - loop.time()))
                 if self.dirty_points or self.dirty_incidents or self.removed_points or self.dirty_other:
-                    self.room.broadcast_consoles(self.delta())
+                    self._send_delta(*self._take_dirty())
                 due = max(due, loop.time())
         finally:
             self._ticker = None
@@ -234,23 +239,55 @@ class EventRuntime:
         return self.state.totals_view(now_ms())
 
     def delta(self) -> dict[str, Any]:
-        state = self.state
-        points = [point_view(state, state.points[c]) for c in self.dirty_points if c in state.points]
-        incidents = [incident_view(state, state.incidents[i]) for i in self.dirty_incidents if i in state.incidents]
-        frame: dict[str, Any] = {
-            "type": "delta",
-            "seq": state.seq,
-            "totals": self.totals(),
-            "points": points,
-            "incidents": incidents,
-        }
-        if self.removed_points:
-            frame["removed"] = sorted(self.removed_points)
-        for name, extra in self.wiring.delta_extras.items():
-            frame[name] = extra(self)
+        """The province's next delta (what changed since the last one)."""
+        return self.delta_frame(*self._take_dirty())
+
+    def _take_dirty(self) -> tuple[set[str], set[str], set[str]]:
+        taken = self.dirty_points, self.dirty_incidents, self.removed_points
         self.dirty_points = set()
         self.dirty_incidents = set()
         self.removed_points = set()
         self.dirty_other = False
+        return taken
+
+    def delta_frame(self, dirty: set[str], dirty_incidents: set[str], removed: set[str],
+                    desk: str | None = None) -> dict[str, Any]:
+        """A delta of these changes, for the province or (``desk``, a root) for
+        one desk's consoles: its subtree's points, incidents and totals only. A
+        point that left the subtree (moved or deleted) is in its ``removed``
+        if the desk was shown it (docs/protocol.md#desks)."""
+        state = self.state
+        visible = None if desk is None else Visible(state, desk)
+        points = [point_view(state, state.points[c]) for c in dirty
+                  if c in state.points and (visible is None or c in visible)]
+        incidents = [incident_view(state, inc) for i in dirty_incidents if (inc := state.incidents.get(i)) is not None
+                     and (visible is None or inc.point in visible)]
+        frame: dict[str, Any] = {
+            "type": "delta",
+            "seq": state.seq,
+            "totals": self.totals() if visible is None else scope.totals(state, visible, now_ms()),
+            "points": points,
+            "incidents": incidents,
+        }
+        if visible is None:
+            gone = removed
+        else:
+            shown = self.desk_shown.setdefault(desk or "", set())
+            gone = {c for c in removed | dirty if c in shown and c not in visible}
+            shown.difference_update(gone)
+            shown.update(p["code"] for p in points)
+        if gone:
+            frame["removed"] = sorted(gone)
+        for name, extra in self.wiring.delta_extras.items():
+            frame[name] = extra(self, visible)
         return frame
+
+    def _send_delta(self, points: set[str], incidents: set[str], removed: set[str]) -> None:
+        """One delta for the province's consoles, and one per desk root for the desks' consoles."""
+        self.room.broadcast_consoles(self.delta_frame(points, incidents, removed),
+                                     lambda root: self.delta_frame(points, incidents, removed, root))
+
+    def show_desk(self, desk: str, codes: list[str]) -> None:
+        """A desk's console was sent these points (its snapshot)."""
+        self.desk_shown.setdefault(desk, set()).update(codes)
 

@@ -29,6 +29,7 @@ from server.io.clock import now_ms
 from server.io.journal import Journal
 from server.io.presence import LocalPresence
 from server.io.runtime import EventRuntime
+from server.io.ws.hub import CLOSE_TOKEN_REVOKED
 
 log = structlog.get_logger("launchday.store")
 
@@ -204,15 +205,25 @@ class Store:
             for seq, fact in entries:
                 if seq > self.org.seq:
                     orgs.apply_org(self.org, fact, seq)
+                    if fact.type == "org.token_revoked":
+                        self._close_revoked(fact.token_hash)
             ready = [w for w in self._org_waiters if w[0] <= self.org.seq]
             self._org_waiters = [w for w in self._org_waiters if w[0] > self.org.seq]
             for _, future in ready:
                 if not future.done():
                     future.set_result(None)
 
-    async def _commit_org(self, fact: Any) -> int:
-        """Append an organizer fact; return once the org tail has folded it."""
-        seq = await self.journal.append(orgs.ORG_STREAM, [fact])
+    def _close_revoked(self, token_hash: str) -> None:
+        """A revoked token's consoles close at once, on every process (each
+        folds the revocation from its own tail of ``_org``)."""
+        closed = sum(rt.room.close_holder(token_hash, CLOSE_TOKEN_REVOKED, "token revoked")
+                     for rt in self.events.values())
+        if closed:
+            log.info("revoked_consoles_closed", token=token_hash[:12], sockets=closed)
+
+    async def _commit_org(self, fact: Any, *more: Any) -> int:
+        """Append organizer facts; return once the org tail has folded them."""
+        seq = await self.journal.append(orgs.ORG_STREAM, [fact, *more])
         if self.org.seq < seq:
             future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._org_waiters.append((seq, future))
@@ -254,18 +265,18 @@ class Store:
 
     # -- credentials ----------------------------------------------------------
 
-    def organizer(self, token: str) -> tuple[str, str] | None:
-        """(name, role) of an organizer token, or None."""
+    def organizer(self, token: str) -> orgs.Holder | None:
+        """Who holds an organizer token (name, role, its hash, a desk's scope), or None."""
         if not token:
             return None
-        if hmac.compare_digest(token.encode(), self.admin_token.encode()):
-            return ("admin", "admin")
         digest = orgs.token_hash(token)
+        if hmac.compare_digest(token.encode(), self.admin_token.encode()):
+            return orgs.Holder("admin", "admin", digest, None)
         found = self.org.by_hash.get(digest)
         if found is None or found.revoked:
             return None
         self.last_used[digest[:12]] = now_ms()
-        return (found.name, found.role)
+        return orgs.Holder(found.name, found.role, digest, found.scope)
 
     async def find_point(self, token: str) -> tuple[EventRuntime, str] | None:
         """``point_by_token``, caught up with the other processes on a miss."""
@@ -285,11 +296,25 @@ class Store:
                 return rt, code
         return None
 
+    def points_of(self, event_id: str) -> Any:
+        """An event's point codes (for a desk's scope), None if there is no such event."""
+        rt = self.events.get(event_id)
+        return None if rt is None else rt.state.points
+
     async def issue_organizer(self, body: Any, actor: str) -> tuple[str, Any]:
         token = new_token()
-        fact = orgs.decide_issue(self.org, body, token, now_ms(), actor)
+        fact = orgs.decide_issue(self.org, body, token, now_ms(), actor, self.points_of)
         await self._commit_org(fact)
         return token, fact
+
+    async def issue_desks(self, rt: EventRuntime, body: Any, actor: str) -> Any:
+        """Desks in bulk (server/core/desks.py): one durable append for all of them."""
+        from server.core.desks import decide_desks
+
+        bulk = decide_desks(self.org, rt.state, body, new_token, now_ms(), actor)
+        if bulk.created:
+            await self._commit_org(*(d.fact for d in bulk.created))
+        return bulk
 
     async def revoke_organizer(self, token_id: str, actor: str) -> None:
         fact = orgs.decide_revoke(self.org, token_id, now_ms(), actor)

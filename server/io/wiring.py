@@ -38,12 +38,14 @@ from server.io import timers
 from server.io.ws import firing, frames
 
 if TYPE_CHECKING:
+    from server.core.scope import Visible
     from server.io.runtime import EventRuntime
 
 Decider = Callable[[Any, str, Any, float], pts.Decision]
 Committer = Callable[["EventRuntime", list[Any]], Awaitable[Any]]
 Effect = Callable[["EventRuntime", int, Any], None]
 View = Callable[["EventRuntime"], Any]
+DeltaExtra = Callable[["EventRuntime", "Visible | None"], Any]  # the province's (None) or a desk's
 StartHook = Callable[["EventRuntime"], None]
 
 # The parts the welcome and snapshot frames carry (docs/protocol.md#ws-point,
@@ -58,7 +60,7 @@ class Wiring:
     committers: Mapping[str, Committer]
     effects: Mapping[str, tuple[Effect, ...]]
     views: Mapping[str, View]
-    delta_extras: Mapping[str, View]
+    delta_extras: Mapping[str, DeltaExtra]
     start_hooks: Mapping[str, StartHook | None]
 
 
@@ -105,7 +107,7 @@ VIEWS: dict[str, View] = {
     "launch": fx.launch_view,
 }
 
-DELTA_EXTRAS: dict[str, View] = {
+DELTA_EXTRAS: dict[str, DeltaExtra] = {
     "launch_fired": fx.launch_fired,
 }
 

@@ -30,6 +30,7 @@ def apply_upsert(state: EventState, fact: f.PointUpserted) -> None:
         # Imports append parents before children, so a new point's district
         # and group are its own or its parent's, already known; no rebuild.
         state.points[fact.code] = point = Point(token=fact.token, **values)
+        live.tree_version += 1
         live.by_token[fact.token] = fact.code
         live.search[fact.code] = fold(f"{fact.code} {fact.name}")
         live.district_of[fact.code] = (fact.code if fact.level == "district"
@@ -70,6 +71,7 @@ def apply_delete(state: EventState, fact: f.PointDeleted) -> None:
             live.totals.incidents_open -= 1
     live.open_incidents.pop(fact.code, None)
     del state.points[fact.code]
+    live.tree_version += 1
     live.presence.pop(fact.code, None)
     live.by_token.pop(point.token, None)
     live.search.pop(fact.code, None)

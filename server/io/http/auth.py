@@ -19,6 +19,7 @@ import math
 import os
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,11 +33,13 @@ from server.core.errors import (
     BadRequest,
     Forbidden,
     LaunchdayError,
+    NotFound,
     PayloadTooLarge,
     TooMany,
     Unauthorized,
 )
 from server.core.fields import known_fields
+from server.core.scope import Scope, Visible
 from server.io import clock, metrics
 from server.io.limits import MAX_JSON_BODY, guard_of
 
@@ -53,7 +56,7 @@ def store_of(request: web.Request) -> Any:
 
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_WHO: web.RequestKey[tuple[str, str, bool]] = web.RequestKey("organizer", tuple)
+_WHO: web.RequestKey[Any] = web.RequestKey("organizer", object)
 
 
 def _now_ms() -> float:
@@ -100,8 +103,8 @@ def failed_auth(request: web.Request, credential: object, message: str) -> Launc
     return Unauthorized(message, code="unauthorized")
 
 
-def session_organizer(request: web.Request) -> tuple[str, str] | None:
-    """(name, role) of a live session cookie, else None."""
+def session_organizer(request: web.Request) -> orgs.Holder | None:
+    """Who a live session cookie stands for, else None."""
     sid = request.cookies.get(SESSION_COOKIE, "")
     if not sid:
         return None
@@ -110,18 +113,29 @@ def session_organizer(request: web.Request) -> tuple[str, str] | None:
     if holder is None:
         return None
     if orgs.same_secret(holder, orgs.token_hash(store.admin_token)):
-        return ("admin", "admin")
+        return orgs.Holder("admin", "admin", holder)
     found = orgs.holder_of_hash(store.org, holder)
     if found is None:
         return None
     store.last_used[holder[:12]] = _now_ms()  # in memory, per process (see Store.last_used)
-    return (found.name, found.role)
+    return orgs.Holder(found.name, found.role, holder, found.scope)
 
 
-def identify(request: web.Request) -> tuple[str, str, bool]:
-    """(name, role, by_cookie) of the caller; 401/403/429 if none. Remembered
-    on the request."""
-    known: tuple[str, str, bool] | None = request.get(_WHO)
+@dataclass(frozen=True, slots=True)
+class Who:
+    """The organizer calling: name, role, whether by the session cookie, the
+    hash of the token they hold, and a desk's scope (None: the whole province)."""
+
+    name: str
+    role: str
+    by_cookie: bool
+    holder: str
+    scope: Scope | None = None
+
+
+def identify(request: web.Request) -> Who:
+    """The caller; 401/403/429 if none. Remembered on the request."""
+    known: Who | None = request.get(_WHO)
     if known is not None:
         return known
     store = store_of(request)
@@ -134,14 +148,14 @@ def identify(request: web.Request) -> tuple[str, str, bool]:
             if _is_keyholder(store, token):
                 raise Forbidden("a key holder's link can only press its own key", code="forbidden")
             raise failed_auth(request, token, "unknown or revoked token")
-        result = (str(who[0]), str(who[1]), False)
+        result = Who(who.name, who.role, False, who.token_hash, who.scope)
     else:
         found = session_organizer(request)
         if found is None:
             raise Unauthorized("an organizer token is required (Authorization: Bearer …)"
                                if SESSION_COOKIE not in request.cookies
                                else "the session has ended; log in again", code="unauthorized")
-        result = (found[0], found[1], True)
+        result = Who(found.name, found.role, True, found.token_hash, found.scope)
     request[_WHO] = result
     return result
 
@@ -158,6 +172,45 @@ def authorize(request: web.Request, role: str, socket: bool = False) -> None:
     request[_ACTOR] = need(request, role)
 
 
+_VISIBLE: web.RequestKey[Any] = web.RequestKey("visible", object)
+
+
+def desk_rule(request: web.Request, scope: Scope, reach: str, role: str, socket: bool = False) -> None:
+    """A desk on a route (server/io/http/routes.py ``DeskRule``): refused where
+    it may not act, kept to its event, and to its subtree where the path names
+    a point or an incident; the subtree it may see is remembered on the request
+    (``visible_of``) for the handler's answer."""
+    if reach == "forbidden":
+        raise Forbidden("a desk cannot do this; ask the province's control room", code="forbidden")
+    authorize(request, role, socket)
+    if reach == "self":
+        return
+    eid = request.match_info.get("eid") or (request.query.get("event") if socket else None)
+    if eid is not None and eid != scope.event:
+        raise Forbidden("this event is outside the desk's scope", code="out_of_scope")
+    if reach != "subtree":
+        return
+    rt = store_of(request).events.get(scope.event)
+    if rt is None:
+        raise NotFound(f"no event {scope.event!r}", code="event_not_found")
+    visible = Visible(rt.state, scope.point)
+    code = request.match_info.get("code")
+    if code is not None and code not in visible:
+        raise Forbidden(f"point {code!r} is outside the desk's scope", code="out_of_scope")
+    iid = request.match_info.get("iid")
+    if iid is not None:
+        incident = rt.state.incidents.get(iid)
+        if incident is None or incident.point not in visible:
+            raise Forbidden(f"incident {iid!r} is outside the desk's scope", code="out_of_scope")
+    request[_VISIBLE] = visible
+
+
+def visible_of(request: web.Request) -> Visible | None:
+    """The points a desk may see on this request (None: everything, an unscoped caller)."""
+    found: Visible | None = request.get(_VISIBLE)
+    return found
+
+
 def actor_of(request: web.Request) -> str:
     """The organizer calling, as the route table's rule found it."""
     try:
@@ -166,9 +219,15 @@ def actor_of(request: web.Request) -> str:
         raise RuntimeError(f"{request.method} {request.path}: no organizer role in the route table") from None
 
 
+def scope_of(request: web.Request) -> Scope | None:
+    """A desk's scope (after the route's rule has identified the caller); None: unscoped."""
+    who: Who | None = request.get(_WHO)
+    return who.scope if who is not None else None
+
+
 def role_of(request: web.Request) -> str | None:
     try:
-        return identify(request)[1]
+        return identify(request).role
     except LaunchdayError:
         return None
 
@@ -176,8 +235,9 @@ def role_of(request: web.Request) -> str | None:
 def need(request: web.Request, role: str) -> str:
     """The organizer's name if the caller holds ``role`` (or more); else 401/403.
     A cookie-authenticated mutation must come from our own origin."""
-    name, have, by_cookie = identify(request)
-    if by_cookie and request.method not in _SAFE_METHODS:
+    who = identify(request)
+    name, have = who.name, who.role
+    if who.by_cookie and request.method not in _SAFE_METHODS:
         check_origin(request)
     if not orgs.role_allows(have, role):
         raise Forbidden(f"this needs the {role} role; you are {have}", code="forbidden")

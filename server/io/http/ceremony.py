@@ -16,7 +16,14 @@ from server.core import launch as ln
 from server.core.errors import BadRequest
 from server.io.clock import now_ms
 from server.io.effects import agenda_view, launch_view
-from server.io.http.auth import actor_of, event_of, json_body, json_object, json_response
+from server.io.http.auth import (
+    actor_of,
+    event_of,
+    json_body,
+    json_object,
+    json_response,
+    visible_of,
+)
 
 # -- REST -------------------------------------------------------------------------
 
@@ -44,9 +51,9 @@ async def agenda_action(request: web.Request) -> web.Response:
 
 
 async def get_launch(request: web.Request) -> web.Response:
-    rt = event_of(request)
-    return json_response({**launch_view(rt), "fired_stats": ln.fired_stats(rt.state),
-                              "fired_missing": ln.fired_missing(rt.state)})
+    rt, visible = event_of(request), visible_of(request)  # a desk: its own points' figures
+    return json_response({**launch_view(rt), "fired_stats": ln.fired_stats(rt.state, visible),
+                          "fired_missing": ln.fired_missing(rt.state, visible)})
 
 
 LAUNCH_ACTIONS = {

@@ -39,7 +39,7 @@ from server.core.errors import BadRequest, NotFound
 from server.core.grouping import check_group
 from server.core.text import defuse_csv, fold
 from server.io.clock import now_ms
-from server.io.http.auth import store_of
+from server.io.http.auth import store_of, visible_of
 from server.io.http.qr import point_url, public_base
 
 SERVICE_WORKER = Path(__file__).resolve().parents[3] / "checkin" / "web" / "sw.js"
@@ -65,8 +65,11 @@ def _rows(request: web.Request) -> tuple[Any, list[dict[str, Any]], str | None]:
                              details=[{"field": "district", "message": "not a district's code"}])
     group = check_group(group_of, request.query["group"].strip()) if "group" in request.query else None
     base = public_base(request)
+    visible = visible_of(request)  # a desk's sheet: its own points
     rows = []
     for order, point in enumerate(state.points.values()):
+        if visible is not None and point.code not in visible:
+            continue
         if wanted is not None and district_of.get(point.code) != wanted:
             continue
         if group is not None and group_of.get(point.code) != group:

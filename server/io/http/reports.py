@@ -33,12 +33,14 @@ from aiohttp import web
 
 from server.core import report_render as rr
 from server.core import report_snapshots as rs
+from server.core import scope
 from server.core.audit import AuditLog, limit_param, seq_param
 from server.core.errors import BadRequest
 from server.core.report import build_report, render_csv
+from server.core.scope import Visible
 from server.core.timeline import Timeline, bucket_seconds, timeline_view
 from server.io.clock import local_time, now_ms
-from server.io.http.auth import actor_of, event_of, json_object, json_response
+from server.io.http.auth import actor_of, event_of, json_object, json_response, visible_of
 from server.io.runtime import EventRuntime
 
 log = structlog.get_logger("launchday.reports")
@@ -73,7 +75,8 @@ async def render(report: dict[str, Any], fmt: str, filename: str, label: str | N
 
 async def report_file(request: web.Request) -> web.Response:
     rt = event_of(request)
-    return await render(build_report(rt.state, now_ms()), request.match_info["fmt"], f"bao-cao-{rt.id}")
+    return await render(build_report(rt.state, now_ms(), visible_of(request)), request.match_info["fmt"],
+                        f"bao-cao-{rt.id}")
 
 
 # -- snapshots -------------------------------------------------------------------
@@ -119,26 +122,46 @@ class JournalIndex:
         self.seq = 0
         self.audit = AuditLog()
         self.timeline = Timeline()
+        # A desk's own audit log and timeline: only the facts about its
+        # subtree's points (docs/protocol.md#desks), by the desk's root.
+        self.desks: dict[str, tuple[AuditLog, Timeline]] = {}
         self.lock = asyncio.Lock()
 
-    async def refresh(self, rt: EventRuntime) -> JournalIndex:
+    async def refresh(self, rt: EventRuntime, desk: str | None = None) -> JournalIndex:
         async with self.lock:
+            if desk is not None and desk not in self.desks:
+                view = self.desks[desk] = (AuditLog(), Timeline())
+                self._feed_desk(rt, desk, view, await rt.journal.read(rt.id, 0), self.seq)
             entries = await rt.journal.read(rt.id, self.seq)
             for seq, fact in entries:
                 self.audit.feed(seq, fact)
                 self.timeline.feed(seq, fact)
-                self.seq = seq
+            for root, view in self.desks.items():
+                self._feed_desk(rt, root, view, entries, None)
+            if entries:
+                self.seq = entries[-1][0]
         return self
+
+    @staticmethod
+    def _feed_desk(rt: EventRuntime, root: str, view: tuple[AuditLog, Timeline], entries: list[Any],
+                   upto: int | None) -> None:
+        visible = Visible(rt.state, root)
+        for seq, fact in entries:
+            if upto is not None and seq > upto:
+                break
+            if getattr(fact, "code", None) in visible:
+                view[0].feed(seq, fact)
+                view[1].feed(seq, fact)
 
 
 _INDEXES: weakref.WeakKeyDictionary[EventRuntime, JournalIndex] = weakref.WeakKeyDictionary()
 
 
-async def index_of(rt: EventRuntime) -> JournalIndex:
+async def index_of(rt: EventRuntime, desk: str | None = None) -> JournalIndex:
     index = _INDEXES.get(rt)
     if index is None:
         index = _INDEXES[rt] = JournalIndex()
-    return await index.refresh(rt)
+    return await index.refresh(rt, desk)
 
 
 async def audit(request: web.Request) -> web.Response:
@@ -146,8 +169,10 @@ async def audit(request: web.Request) -> web.Response:
     q = request.query
     after = seq_param(q.get("after_seq")) or 0
     before = seq_param(q.get("before_seq"))
-    index = await index_of(rt)
-    return json_response(index.audit.page(after, before, limit_param(q.get("limit"))))
+    visible = visible_of(request)
+    index = await index_of(rt, visible.root if visible else None)
+    log = index.audit if visible is None else index.desks[visible.root][0]
+    return json_response(log.page(after, before, limit_param(q.get("limit"))))
 
 
 async def timeline(request: web.Request) -> web.Response:
@@ -158,8 +183,12 @@ async def timeline(request: web.Request) -> web.Response:
         from_ms = float(raw_from) if raw_from else None
     except ValueError:
         raise BadRequest("from_ms must be a number of ms", code="validation_error") from None
-    index = await index_of(rt)
-    totals = rt.state.live.totals.all
-    return json_response({**timeline_view(index.timeline, bucket_s, now_ms(), from_ms),
-                  "points": totals.points, "expected": totals.expected})
+    visible = visible_of(request)
+    index = await index_of(rt, visible.root if visible else None)
+    if visible is None:
+        line, totals = index.timeline, rt.state.live.totals.all.to_dict()
+    else:
+        line, totals = index.desks[visible.root][1], scope.totals(rt.state, visible, now_ms())
+    return json_response({**timeline_view(line, bucket_s, now_ms(), from_ms),
+                          "points": totals["points"], "expected": totals["expected"]})
 

@@ -10,7 +10,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from server.core import org as orgs
 from server.core import points as pts
-from server.core.errors import BadRequest, Conflict, PayloadTooLarge
+from server.core import scope
+from server.core.errors import BadRequest, Conflict, Forbidden, PayloadTooLarge
 from server.core.events import event_view
 from server.core.facts import NoticeSent
 from server.core.grouping import check_group
@@ -32,8 +33,10 @@ from server.io.http.auth import (
     new_session_id,
     read_body,
     role_of,
+    scope_of,
     session_organizer,
     store_of,
+    visible_of,
 )
 from server.io.http.importfile import read_table
 from server.io.http.qr import login_url, public_base, qr_svg
@@ -69,8 +72,8 @@ async def login(request: web.Request) -> web.Response:
     if who is None:
         raise failed_auth(request, token, "unknown or revoked token")
     sid = new_session_id()
-    await commit_org(store, orgs.decide_open_session(orgs.token_hash(token), sid, now_ms(), who[0]))
-    resp = json_response({"name": who[0], "role": who[1]})
+    await commit_org(store, orgs.decide_open_session(orgs.token_hash(token), sid, now_ms(), who.name))
+    resp = json_response({"name": who.name, "role": who.role, "scope": who.scope.view() if who.scope else None})
     resp.set_cookie(SESSION_COOKIE, sid, httponly=True, samesite="Strict", path="/",
                     secure=request.secure, max_age=orgs.SESSION_TTL_MS // 1000)
     return resp
@@ -96,8 +99,16 @@ async def commit_org(store: Any, fact: Any) -> None:
 
 
 async def me(request: web.Request) -> web.Response:
-    name = actor_of(request)
-    return json_response({"name": name, "role": role_of(request)})
+    """Who am I: ``scope`` is null for an unscoped token, else the desk's event and point
+    (with the point's name, for the desk's header)."""
+    name, scope = actor_of(request), scope_of(request)
+    out: dict[str, Any] = {"name": name, "role": role_of(request), "scope": scope.view() if scope else None}
+    if scope is not None:
+        rt = store_of(request).events.get(scope.event)
+        point = rt.state.points.get(scope.point) if rt is not None else None
+        out["scope"]["point_name"] = point.name if point is not None else None
+        out["scope"]["event_name"] = rt.state.info.name if rt is not None else None
+    return json_response(out)
 
 
 async def issue_token(request: web.Request) -> web.Response:
@@ -129,7 +140,9 @@ async def create_event(request: web.Request) -> web.Response:
 
 
 async def list_events(request: web.Request) -> web.Response:
-    events = sorted(store_of(request).events.values(), key=lambda rt: rt.state.info.created_ms)
+    scope = scope_of(request)  # a desk lists its own event only
+    events = sorted((rt for rt in store_of(request).events.values() if scope is None or rt.id == scope.event),
+                    key=lambda rt: rt.state.info.created_ms)
     return json_response([event_view(rt.state.info, rt.state.live.group_level) for rt in events])
 
 
@@ -180,14 +193,16 @@ async def list_points(request: web.Request) -> web.Response:
     if status is not None and status not in pts.STATUSES:
         raise BadRequest(f"status must be one of {', '.join(pts.STATUSES)}", code="validation_error")
     level = q.get("level") or None
-    admin = role_of(request) == "admin"
+    visible = visible_of(request)
+    tokens = role_of(request) == "admin" or visible is not None  # a desk hands out its own points' links
     state = rt.state
     group = check_group(state.live.group_of, q["group"]) if "group" in q else None
     found = [
-        pts.point_view(state, p, with_token=admin)
+        pts.point_view(state, p, with_token=tokens)
         for p in state.points.values()
-        if pts.matches(state, p, level=level, parent=q.get("parent"), status=status, q=q.get("q"),
-                       district=q.get("district") or None, group=group)
+        if (visible is None or p.code in visible)
+        and pts.matches(state, p, level=level, parent=q.get("parent"), status=status, q=q.get("q"),
+                        district=q.get("district") or None, group=group)
     ]
     return json_response(found)
 
@@ -207,7 +222,8 @@ async def create_point(request: web.Request) -> web.Response:
 async def get_point(request: web.Request) -> web.Response:
     rt = event_of(request)
     point = pts.get_point(rt.state, request.match_info["code"])
-    return json_response(pts.point_view(rt.state, point, with_token=role_of(request) == "admin"))
+    tokens = role_of(request) == "admin" or visible_of(request) is not None  # a desk: its own points' links
+    return json_response(pts.point_view(rt.state, point, with_token=tokens))
 
 
 async def patch_point(request: web.Request) -> web.Response:
@@ -255,13 +271,16 @@ async def rotate_token(request: web.Request) -> web.Response:
 
 
 async def totals(request: web.Request) -> web.Response:
-    return json_response(event_of(request).totals())
+    rt, visible = event_of(request), visible_of(request)
+    return json_response(rt.totals() if visible is None else scope.totals(rt.state, visible, now_ms()))
 
 
 async def list_incidents(request: web.Request) -> web.Response:
     rt = event_of(request)
     only_open = request.query.get("open") in ("1", "true")
-    items = [pts.incident_view(rt.state, i) for i in rt.state.incidents.values() if i.open or not only_open]
+    visible = visible_of(request)
+    items = [pts.incident_view(rt.state, i) for i in rt.state.incidents.values()
+             if (i.open or not only_open) and (visible is None or i.point in visible)]
     return json_response(sorted(items, key=lambda i: i["opened_ms"]))
 
 
@@ -292,14 +311,22 @@ async def send_notice(request: web.Request) -> web.Response:
         if district is not None:
             raise BadRequest("give district or group, not both", code="validation_error")
         group = check_group(rt.state.live.group_of, clean(group) if isinstance(group, str) else "")
-    fact = NoticeSent(at_ms=now_ms(), actor=actor, text=text, district=district, group=group)
+    point = None
+    visible = visible_of(request)
+    if visible is not None:  # a desk: to its own subtree, or a district or group inside it
+        target = group or district
+        if target is not None and target not in visible:
+            raise Forbidden(f"{target!r} is outside the desk's scope", code="out_of_scope")
+        point = None if target is not None else visible.root
+    fact = NoticeSent(at_ms=now_ms(), actor=actor, text=text, district=district, group=group, point=point)
     await rt.commit([fact])
-    return json_response({"text": text, "district": district, "group": group, "at_ms": fact.at_ms}, 201)
+    return json_response({"text": text, "district": district, "group": group, "point": point,
+                          "at_ms": fact.at_ms}, 201)
 
 
 async def report(request: web.Request) -> web.Response:
     rt = event_of(request)
-    data = build_report(rt.state, now_ms())
+    data = build_report(rt.state, now_ms(), visible_of(request))
     if request.match_info["fmt"] == "json":
         return json_response(data)
     when = local_time(data["taken_ms"], rt.state.info.timezone)

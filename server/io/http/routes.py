@@ -27,8 +27,8 @@ from typing import Literal
 
 from aiohttp import web
 
-from server.io.http import ceremony, files, links, openapi, pages, people, reports, rest
-from server.io.http.auth import ROLE_OF_KEY, authorize
+from server.io.http import ceremony, desks, files, links, openapi, pages, people, reports, rest
+from server.io.http.auth import ROLE_OF_KEY, authorize, desk_rule, identify
 from server.io.ws import console as ws_console
 from server.io.ws import point as ws_point
 
@@ -38,11 +38,38 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @dataclass(frozen=True)
+class DeskRule:
+    """What a desk (a token scoped to one point's subtree, docs/protocol.md#desks) may do on a route:
+
+    - ``self``: its own identity and event list (no event in the path);
+    - ``event``: its event only, and the answer is the event's (the agenda: the ceremony is the same
+      for every desk);
+    - ``subtree``: its event only; a point or incident in the path must be in its subtree, and the
+      answer is filtered to the subtree (``auth.visible_of``);
+    - ``forbidden``: 403, whatever its role (the launch, the agenda, imports, events, tokens).
+    """
+
+    reach: Literal["self", "event", "subtree", "forbidden"]
+    role: Role | None = None  # the role a desk needs here, where it differs from the route's
+
+
+SELF, EVENT, SUB, NO = DeskRule("self"), DeskRule("event"), DeskRule("subtree"), DeskRule("forbidden")
+SUB_OP = DeskRule("subtree", "operator")  # e.g. rotating a link: a desk's operator, inside its subtree
+SUB_VIEW = DeskRule("subtree", "viewer")  # e.g. its link sheet: any desk hands out its own links
+
+
+@dataclass(frozen=True)
 class Route:
     method: str  # GET (HEAD comes with it), POST, PUT, PATCH, DELETE; WS: a socket (a GET upgraded)
     path: str  # aiohttp's pattern, regular expressions included
     handler: Handler
     role: Role
+    desk: DeskRule | None = None  # every organizer route has one (checked below); no other route
+
+    def __post_init__(self) -> None:
+        if (self.role in ORGANIZER_ROLES) != (self.desk is not None):
+            raise RuntimeError(f"{self.method} {self.path}: an organizer route needs a desk rule, "
+                               "no other route has one")
 
     @property
     def http_method(self) -> str:
@@ -64,55 +91,57 @@ ROUTES: tuple[Route, ...] = (
     # -- organizers: sessions and tokens -------------------------------------------------
     R("POST", "/api/session", rest.login, "public"),
     R("DELETE", "/api/session", rest.logout, "public"),
-    R("GET", "/api/me", rest.me, "viewer"),
-    R("POST", "/api/tokens", rest.issue_token, "admin"),
-    R("GET", "/api/tokens", rest.list_tokens, "admin"),
-    R("GET", "/api/tokens/audit", people.org_audit, "admin"),
-    R("DELETE", "/api/tokens/{tid}", rest.revoke_token, "admin"),
+    R("GET", "/api/me", rest.me, "viewer", desk=SELF),
+    R("POST", "/api/tokens", rest.issue_token, "admin", desk=NO),
+    R("GET", "/api/tokens", rest.list_tokens, "admin", desk=NO),
+    R("GET", "/api/tokens/audit", people.org_audit, "admin", desk=NO),
+    R("DELETE", "/api/tokens/{tid}", rest.revoke_token, "admin", desk=NO),
+    R("GET", "/api/events/{eid}/desks", desks.list_desks, "viewer", desk=NO),
+    R("POST", "/api/events/{eid}/desks", desks.create_desks, "admin", desk=NO),
     # -- events ----------------------------------------------------------------------------
-    R("POST", "/api/events", rest.create_event, "admin"),
-    R("GET", "/api/events", rest.list_events, "viewer"),
-    R("GET", "/api/events/{eid}", rest.get_event, "viewer"),
-    R("PATCH", "/api/events/{eid}", people.edit_event, "admin"),
-    R("DELETE", "/api/events/{eid}", people.delete_event, "admin"),
+    R("POST", "/api/events", rest.create_event, "admin", desk=NO),
+    R("GET", "/api/events", rest.list_events, "viewer", desk=SELF),
+    R("GET", "/api/events/{eid}", rest.get_event, "viewer", desk=EVENT),
+    R("PATCH", "/api/events/{eid}", people.edit_event, "admin", desk=NO),
+    R("DELETE", "/api/events/{eid}", people.delete_event, "admin", desk=NO),
     # -- points ----------------------------------------------------------------------------
-    R("POST", "/api/events/{eid}/points/import", rest.import_points, "admin"),
-    R("GET", "/api/events/{eid}/points", rest.list_points, "viewer"),
-    R("POST", "/api/events/{eid}/points", rest.create_point, "admin"),
-    R("GET", "/api/events/{eid}/points/{code}", rest.get_point, "viewer"),
-    R("PATCH", "/api/events/{eid}/points/{code}", rest.patch_point, "admin"),
-    R("DELETE", "/api/events/{eid}/points/{code}", rest.delete_point, "admin"),
-    R("POST", "/api/events/{eid}/points/{code}/token", rest.rotate_token, "admin"),
-    R("GET", "/api/events/{eid}/links.csv", links.links_csv, "admin"),
-    R("GET", "/api/events/{eid}/links.html", links.links_html, "admin"),
+    R("POST", "/api/events/{eid}/points/import", rest.import_points, "admin", desk=NO),
+    R("GET", "/api/events/{eid}/points", rest.list_points, "viewer", desk=SUB),
+    R("POST", "/api/events/{eid}/points", rest.create_point, "admin", desk=NO),
+    R("GET", "/api/events/{eid}/points/{code}", rest.get_point, "viewer", desk=SUB),
+    R("PATCH", "/api/events/{eid}/points/{code}", rest.patch_point, "admin", desk=NO),
+    R("DELETE", "/api/events/{eid}/points/{code}", rest.delete_point, "admin", desk=NO),
+    R("POST", "/api/events/{eid}/points/{code}/token", rest.rotate_token, "admin", desk=SUB_OP),
+    R("GET", "/api/events/{eid}/links.csv", links.links_csv, "admin", desk=SUB_VIEW),
+    R("GET", "/api/events/{eid}/links.html", links.links_html, "admin", desk=SUB_VIEW),
     # -- the morning -------------------------------------------------------------------------
-    R("GET", "/api/events/{eid}/totals", rest.totals, "viewer"),
-    R("GET", "/api/events/{eid}/incidents", rest.list_incidents, "viewer"),
-    R("POST", "/api/events/{eid}/incidents/{iid}/resolve", rest.resolve_incident, "operator"),
-    R("POST", "/api/events/{eid}/notices", rest.send_notice, "operator"),
+    R("GET", "/api/events/{eid}/totals", rest.totals, "viewer", desk=SUB),
+    R("GET", "/api/events/{eid}/incidents", rest.list_incidents, "viewer", desk=SUB),
+    R("POST", "/api/events/{eid}/incidents/{iid}/resolve", rest.resolve_incident, "operator", desk=SUB),
+    R("POST", "/api/events/{eid}/notices", rest.send_notice, "operator", desk=SUB),
     # -- reports -------------------------------------------------------------------------------
-    R("GET", r"/api/events/{eid}/report.{fmt:json|csv}", rest.report, "viewer"),
-    R("GET", r"/api/events/{eid}/report.{fmt:xlsx|html}", reports.report_file, "viewer"),
-    R("GET", "/api/events/{eid}/report/snapshots", reports.list_snapshots, "viewer"),
-    R("POST", "/api/events/{eid}/report/snapshots", reports.take_snapshot, "operator"),
+    R("GET", r"/api/events/{eid}/report.{fmt:json|csv}", rest.report, "viewer", desk=SUB),
+    R("GET", r"/api/events/{eid}/report.{fmt:xlsx|html}", reports.report_file, "viewer", desk=SUB),
+    R("GET", "/api/events/{eid}/report/snapshots", reports.list_snapshots, "viewer", desk=NO),
+    R("POST", "/api/events/{eid}/report/snapshots", reports.take_snapshot, "operator", desk=NO),
     R("GET", r"/api/events/{eid}/report/snapshots/{n:\d+}.{fmt:json|csv|xlsx|html}", reports.get_snapshot,
-      "viewer"),
-    R("GET", "/api/events/{eid}/audit", reports.audit, "viewer"),
-    R("GET", "/api/events/{eid}/timeline", reports.timeline, "viewer"),
+      "viewer", desk=NO),
+    R("GET", "/api/events/{eid}/audit", reports.audit, "viewer", desk=SUB),
+    R("GET", "/api/events/{eid}/timeline", reports.timeline, "viewer", desk=SUB),
     # -- the ceremony --------------------------------------------------------------------------
-    R("GET", "/api/events/{eid}/agenda", ceremony.get_agenda, "viewer"),
-    R("PUT", "/api/events/{eid}/agenda", ceremony.put_agenda, "operator"),
-    R("POST", "/api/events/{eid}/agenda/{action}", ceremony.agenda_action, "operator"),
-    R("GET", "/api/events/{eid}/launch", ceremony.get_launch, "viewer"),
-    R("POST", "/api/events/{eid}/launch/{action}", ceremony.launch_action, "operator"),
-    R("GET", "/api/events/{eid}/keyholders", people.list_keyholders, "viewer"),
-    R("POST", "/api/events/{eid}/keyholders", people.add_keyholder, "operator"),
-    R("DELETE", "/api/events/{eid}/keyholders/{kid}", people.revoke_keyholder, "operator"),
+    R("GET", "/api/events/{eid}/agenda", ceremony.get_agenda, "viewer", desk=EVENT),
+    R("PUT", "/api/events/{eid}/agenda", ceremony.put_agenda, "operator", desk=NO),
+    R("POST", "/api/events/{eid}/agenda/{action}", ceremony.agenda_action, "operator", desk=NO),
+    R("GET", "/api/events/{eid}/launch", ceremony.get_launch, "viewer", desk=SUB),
+    R("POST", "/api/events/{eid}/launch/{action}", ceremony.launch_action, "operator", desk=NO),
+    R("GET", "/api/events/{eid}/keyholders", people.list_keyholders, "viewer", desk=NO),
+    R("POST", "/api/events/{eid}/keyholders", people.add_keyholder, "operator", desk=NO),
+    R("DELETE", "/api/events/{eid}/keyholders/{kid}", people.revoke_keyholder, "operator", desk=NO),
     R("GET", "/api/keyholder", people.keyholder_me, "keyholder"),
     R("POST", "/api/keyholder/press", people.keyholder_press, "keyholder"),
     # -- sockets ----------------------------------------------------------------------------------
     R("WS", "/ws/point", ws_point.handle, "point"),
-    R("WS", "/ws/console", ws_console.handle, "viewer"),
+    R("WS", "/ws/console", ws_console.handle, "viewer", desk=SUB),
     R("WS", "/ws/display", pages.ws_display, "public"),  # the hall's screen: public by design
     # -- pages --------------------------------------------------------------------------------------
     R("GET", "/", pages.root, "public"),
@@ -201,6 +230,10 @@ def roles_middleware(request: web.Request, handler: Handler) -> Awaitable[web.St
     (docs/benchmarks.md, "Leaner sockets"). A refusal raises here, before the
     handler is called, as before."""
     route = route_of(request)
-    if route is not None and route.role in ORGANIZER_ROLES:
-        authorize(request, route.role, socket=route.method == "WS")
+    if route is not None and route.desk is not None:
+        scope = identify(request).scope  # 401 before anything else
+        if scope is None:
+            authorize(request, route.role, socket=route.method == "WS")
+        else:
+            desk_rule(request, scope, route.desk.reach, route.desk.role or route.role, socket=route.method == "WS")
     return handler(request)

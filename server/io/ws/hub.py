@@ -82,13 +82,16 @@ def close_frame(code: int, reason: str = "") -> bytes:
 class Conn:
     """One WebSocket connection, as the hub sees it."""
 
-    __slots__ = ("closed", "id", "kind", "point", "transport", "ws")
+    __slots__ = ("closed", "desk", "holder", "id", "kind", "point", "transport", "ws")
 
-    def __init__(self, ws: web.WebSocketResponse, request: web.Request, kind: str, point: str | None = None) -> None:
+    def __init__(self, ws: web.WebSocketResponse, request: web.Request, kind: str, point: str | None = None,
+                 *, desk: str | None = None, holder: str | None = None) -> None:
         self.ws = ws
         self.transport: asyncio.Transport | None = request.transport  # type: ignore[assignment]
         self.kind = kind
         self.point = point
+        self.desk = desk  # a console of a desk: the root of the subtree it sees (docs/protocol.md#desks)
+        self.holder = holder  # a console's credential (a token's hash): closed when it is revoked
         self.id = f"c{next(_conn_ids)}"
         self.closed = False
 
@@ -158,7 +161,8 @@ class Room:
         # tuple is 48 bytes where a set is 216 (docs/benchmarks.md, "Leaner sockets").
         self.points: dict[str, tuple[Conn, ...]] = {}
         self.all_points: dict[Conn, None] = {}  # every point socket, flat: what a fan-out walks
-        self.consoles: set[Conn] = set()
+        self.consoles: set[Conn] = set()  # the province's consoles: they see everything
+        self.desks: dict[str, set[Conn]] = {}  # the desks' consoles, by the root of the subtree they see
         self.displays: set[Conn] = set()  # the hall's screens: ceremony frames only
         self._fanouts: deque[_Pending] = deque()  # sliced fan-outs, in order
 
@@ -169,6 +173,8 @@ class Room:
             self.all_points[conn] = None
         elif conn.kind == "display":
             self.displays.add(conn)
+        elif conn.desk is not None:
+            self.desks.setdefault(conn.desk, set()).add(conn)
         else:
             self.consoles.add(conn)
         metrics.CONNECTIONS.labels(conn.kind).inc()
@@ -185,9 +191,22 @@ class Room:
             self.all_points.pop(conn, None)
         elif conn.kind == "display":
             self.displays.discard(conn)
+        elif conn.desk is not None:
+            conns = self.desks.get(conn.desk)
+            if conns is not None:
+                conns.discard(conn)
+                if not conns:
+                    del self.desks[conn.desk]
         else:
             self.consoles.discard(conn)
         metrics.CONNECTIONS.labels(conn.kind).dec()
+
+    @property
+    def has_consoles(self) -> bool:
+        return bool(self.consoles or self.desks)
+
+    def all_consoles(self) -> list[Conn]:
+        return [*self.consoles, *(c for conns in self.desks.values() for c in conns)]
 
     def point_count(self) -> int:
         return len(self.all_points)
@@ -245,12 +264,25 @@ class Room:
             if job.done is not None:
                 job.done()
 
-    def broadcast_consoles(self, obj: Any) -> int:
-        if not self.consoles:
-            return 0
-        frame = text_frame(dumps_bytes(obj))
+    def broadcast_consoles(self, obj: Any, desks: str | Callable[[str], Any] = "same") -> int:
+        """One frame to every console of the province. The desks' consoles get
+        the same frame (``"same"``: the ceremony), none (``"none"``: what a desk
+        may not see), or each root its own (a function of the root; None: none)."""
         started = time.perf_counter()
-        sent = fanout(self.consoles, frame)
+        sent = 0
+        if self.consoles:
+            sent = fanout(self.consoles, text_frame(dumps_bytes(obj)))
+        if self.desks and desks != "none":
+            same = text_frame(dumps_bytes(obj)) if desks == "same" else None
+            for root, conns in list(self.desks.items()):
+                if same is not None:
+                    sent += fanout(conns, same)
+                elif callable(desks):
+                    own = desks(root)
+                    if own is not None:
+                        sent += fanout(conns, text_frame(dumps_bytes(own)))
+        if not sent:
+            return 0
         elapsed = time.perf_counter() - started
         metrics.FANOUT.labels("consoles").observe(elapsed)
         metrics.FANOUT_LAST.labels("consoles").set(elapsed)
@@ -264,8 +296,15 @@ class Room:
         for conns in list(self.points.values()):
             for conn in list(conns):
                 conn.close(close_code, reason)
-        for conn in list(self.consoles | self.displays):
+        for conn in [*self.all_consoles(), *self.displays]:
             conn.close(close_code, reason)
+
+    def close_holder(self, holder: str, close_code: int, reason: str) -> int:
+        """Close the consoles opened with one credential (a revoked token); how many."""
+        found = [c for c in self.all_consoles() if c.holder == holder]
+        for conn in found:
+            conn.close(close_code, reason)
+        return len(found)
 
 
 def fanout_until(conns: list[Conn], start: int, frame: bytes, deadline: float) -> tuple[int, int]:
