@@ -38,6 +38,7 @@ class StubTransport:
 def conn(transport: Any, kind: str = "point", point: str | None = "P1") -> hub.Conn:
     c = hub.Conn.__new__(hub.Conn)
     c.ws, c.transport, c.kind, c.point, c.id, c.closed = None, transport, kind, point, "c-test", False
+    c.desk, c.holder = None, None
     return c
 
 
