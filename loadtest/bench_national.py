@@ -128,6 +128,12 @@ def redis_info(port: int) -> dict[str, str]:
     return dict(line.split(":", 1) for line in out.splitlines() if ":" in line and not line.startswith("#"))
 
 
+def redis_config(port: int, key: str) -> str:
+    out = subprocess.run(["redis-cli", "-p", str(port), "config", "get", key], capture_output=True, text=True,
+                         timeout=30).stdout.split()
+    return out[-1] if out else "?"
+
+
 def merged(scrapes: list[dict[str, float]]) -> dict[str, float]:
     """The processes' /metrics summed key by key (histograms add up bucket by bucket)."""
     out: dict[str, float] = defaultdict(float)
@@ -226,13 +232,12 @@ class Morning:
         n = out["points"] = len(rows)
         out["full_registry"] = len(registry(None, a.per_unit, a.seed))
         self.redis = Redis(self.tmp)
-        out["redis_appendfsync"] = redis_info(self.redis.port).get("aof_enabled", "?")
+        out["redis_aof"] = {k: redis_config(self.redis.port, k) for k in ("appendonly", "appendfsync")}
         self.servers = [Server(self.tmp / f"p{i}" / "data", extra=("--redis", self.redis.url)).start()
                         for i in range(a.procs)]
         first = self.servers[0]
         ev = await self.call(first, "POST", "/api/events", (201,), json=EVENT)
         eid = self.eid = str(ev["id"])
-        out["group_level"] = ev.get("group_level_effective", ev.get("group_level"))
         m = self.mark()
         body = to_csv(rows)
         t0 = time.perf_counter()
@@ -246,6 +251,7 @@ class Morning:
         self.phase("import", m)
         print(f"  imported {n:,} rows ({len(body) / 1e6:.1f} MB) in {out['import']['seconds']:.2f} s; every"
               f" process sees them after {out['import']['visible_everywhere_s']:.2f} s", flush=True)
+        out["group_level"] = (await self.call(first, "GET", f"/api/events/{eid}")).get("group_level_effective")
         points = await self.call(first, "GET", f"/api/events/{eid}/points")
         tokens = [p["token"] for p in points]
         provinces = [p["code"] for p in points if p["level"] == "province"]
@@ -390,7 +396,16 @@ class Morning:
         m, m0, t0 = self.mark(), self.scrape_all(), time.time()
         poke = time.time()
         fire_at = float((await self.call(first, "POST", base + "/press", json={"key": "bench"}))["fire_at_ms"])
+
+        async def at_fire() -> dict[str, float]:  # each side's CPU from the press to just after the fire
+            await asyncio.sleep(max(0.0, fire_at / 1000 + 0.2 - time.time()))
+            return self.mark()
+
+        fired_mark = asyncio.create_task(at_fire())
         results = await asyncio.gather(*(f.line(a.fire_timeout + 120) for f in self.fleets))
+        m2, cpus = await fired_mark, self.out["cpus"]
+        countdown = {"wall_s": m2["t"] - m["t"], "server_util": (m2["server"] - m["server"]) / cpus["server"]
+                     / (m2["t"] - m["t"]), "client_util": (m2["client"] - m["client"]) / cpus["client"] / (m2["t"] - m["t"])}
         self.windows["launch"] = {"t0": t0, "t1": time.time()}
         clients = [c for r in results for c in r["clients"]]
         skew = [abs(c["fired_local_wall_ms"] - fire_at) for c in clients if c["fired_local_wall_ms"] is not None]
@@ -400,7 +415,7 @@ class Morning:
         p = self.phase("launch", m, clients=len(clients), connected=connected, fired=len(skew), skew_ms=stats(skew),
                        lag_ms=stats(lag), written_ms=written,
                        written_server=server_side(m0, self.scrape_all(), "launchday_launch_written_seconds"),
-                       every_connected_fired=len(skew) >= connected and connected > 0)
+                       every_connected_fired=len(skew) >= connected and connected > 0, countdown=countdown)
         self.out["launch"] = p
         print(f"  launch: {len(skew):,} fired of {connected:,} connected ({len(clients):,} clients); fire skew p99"
               f" {p['skew_ms']['p99']:.2f} max {p['skew_ms']['max']:.2f} ms; lag p99 {p['lag_ms']['p99']:.0f} ms;"
@@ -483,7 +498,9 @@ def main() -> None:
     if stopped:
         print("\ninterrupted; every subprocess stopped", file=sys.stderr, flush=True)
         os._exit(stopped)
-    argv = " ".join(a for a in sys.argv[1:] if a not in ("--no-docs",) and not a.startswith("--out"))
+    argv = " ".join([f"--points {args.points}"] * (args.points is not None)
+                    + [f"--{k.replace('_', '-')} {getattr(args, k)}" for k in ("procs", "per_unit", "fleets")
+                       if getattr(args, k) != ap.get_default(k)] + ["--no-pin"] * (not args.pin))
     result = {"started_utc": started.isoformat(timespec="seconds"), "command": f"python -m loadtest.bench_national"
               f"{' ' + argv if argv else ''}", "duration_s": time.perf_counter() - t0, "machine": _procs.machine(),
               "loadavg_start": load0, "busy_cpus_before": busy0, "pinning": pinning, "redis_version": redis_version(),

@@ -9,7 +9,9 @@ from typing import Any
 from loadtest.bench_report import _f, client_q, server_q
 
 BUSY = 0.9  # a side that used this share of its pinned CPUs over a phase was the limit there
-PHASES = ("import", "arrivals", "checkin", "attendees", "launch")
+# The import is one request on one process: CPU-bound on any machine, so not judged here.
+PHASES = ("arrivals", "checkin", "attendees", "launch")
+SHORTEST = 3.0  # seconds: a phase shorter than this is not judged either
 
 
 def limits(result: dict[str, Any], connect_limit_s: float) -> list[str]:
@@ -23,7 +25,7 @@ def limits(result: dict[str, Any], connect_limit_s: float) -> list[str]:
     pin = result.get("pinning") or {}
     for name in PHASES:
         p = run["phases"].get(name)
-        if not p:
+        if not p or p["wall_s"] < SHORTEST:
             continue
         for side, cpus in (("server", len(pin.get("server", [])) or run["cpus"]["server"]),
                            ("client", len(pin.get("client", [])) or run["cpus"]["client"])):
@@ -33,6 +35,12 @@ def limits(result: dict[str, Any], connect_limit_s: float) -> list[str]:
                 out.append(f"{name}: {who} used {100 * util:.0f} % of their {cpus} CPU{'s' * (cpus > 1)}"
                            f" ({p[f'{side}_cpu_s']:.1f} s of CPU in {p['wall_s']:.1f} s): the CPUs are the limit of"
                            f" this phase's figures")
+    cd = run.get("phases", {}).get("launch", {}).get("countdown")
+    if cd:  # the fire skew is decided in the countdown: a busy side there is the machine's skew
+        for side, who in (("client", "the client fleets"), ("server", "the servers and Redis")):
+            if cd[f"{side}_util"] >= BUSY:
+                out.append(f"launch countdown (press → fire + 0.2 s, {cd['wall_s']:.1f} s): {who} used"
+                           f" {100 * cd[f'{side}_util']:.0f} % of their CPUs: the fire skew and lag are this machine's")
     c = run.get("connect", {})
     if c.get("connect_sync_s", 0) > connect_limit_s:
         out.append(f"arrivals took {c['connect_sync_s']:.0f} s (over {connect_limit_s:.0f} s): the connect rate"
@@ -54,6 +62,12 @@ def _cpu(p: dict[str, Any] | None) -> str:
             f" ({100 * p['client_util']:.0f} %)")
 
 
+def _countdown(cd: dict[str, Any] | None) -> str:
+    if not cd:
+        return ""
+    return f"; press → fire: {100 * cd['server_util']:.0f} % / {100 * cd['client_util']:.0f} %"
+
+
 def _mb(kb: float) -> str:
     return f"{kb / 1024:,.0f} MB"
 
@@ -62,11 +76,13 @@ def markdown(result: dict[str, Any]) -> str:
     m, run = result["machine"], result["run"]
     when = result["started_utc"][:16].replace("T", " ")
     pin = result.get("pinning") or {}
+    aof = (run or {}).get("redis_aof", {})
     lines = [
         f"### The national morning, {when} UTC", "",
         f"Commit `{m['commit']}`{' with uncommitted changes in the tree' if m['dirty'] else ' (clean tree)'};"
         f" {m['cpu']} × {m['cpus']}, {m['ram_gib']} GiB RAM, Linux {m['kernel']}, Python {m['python']},"
-        f" Redis {result['redis_version']} (AOF, `appendfsync always`); `{result['command']}`,"
+        f" Redis {result['redis_version']} (`appendonly {aof.get('appendonly', '?')}`, `appendfsync"
+        f" {aof.get('appendfsync', '?')}`); `{result['command']}`,"
         f" {result['duration_s']:.0f} s; load average {' '.join(result['loadavg_start'])} at the start,"
         f" {' '.join(m['loadavg'])} at the end; {result['busy_cpus_before']:.1f} CPUs busy in the 3 s before it"
         " started. " + (f"Pinned: {result['procs']} processes and Redis on CPU {','.join(map(str, pin['server']))},"
@@ -104,7 +120,7 @@ def markdown(result: dict[str, Any]) -> str:
         written = ", ".join(_f(w, "{:.0f}") for w in L["written_ms"])
         lines += [f"| launch: fire skew (|clock at fire − `fire_at_ms`|) | {skew}; {L['fired']:,} fired of"
                   f" {L['connected']:,} connected{'' if L['every_connected_fired'] else ' (**not every point**)'} |"
-                  f" | {_cpu(L)} |",
+                  f" | {_cpu(L)}{_countdown(L.get('countdown'))} |",
                   f"| launch: press → countdown frame | {client_q(L['lag_ms'])} | decision → last write per"
                   f" process {written} ms | |"]
     lines += [
