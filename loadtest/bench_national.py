@@ -499,7 +499,8 @@ def main() -> None:
         print("\ninterrupted; every subprocess stopped", file=sys.stderr, flush=True)
         os._exit(stopped)
     argv = " ".join([f"--points {args.points}"] * (args.points is not None)
-                    + [f"--{k.replace('_', '-')} {getattr(args, k)}" for k in ("procs", "per_unit", "fleets")
+                    + [f"--{k.replace('_', '-')} {getattr(args, k):g}" for k in ("procs", "per_unit", "fleets", "checkin_spread",
+                                                                   "attendees_spread", "countdown_ms")
                        if getattr(args, k) != ap.get_default(k)] + ["--no-pin"] * (not args.pin))
     result = {"started_utc": started.isoformat(timespec="seconds"), "command": f"python -m loadtest.bench_national"
               f"{' ' + argv if argv else ''}", "duration_s": time.perf_counter() - t0, "machine": _procs.machine(),

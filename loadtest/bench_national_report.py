@@ -118,7 +118,7 @@ def markdown(result: dict[str, Any]) -> str:
         skew = (f"p50 {sk['p50']:.2f} / p99 {sk['p99']:.2f} / max {sk['max']:.2f} ms (n = {sk['n']:,})"
                 if sk["n"] >= 1000 else f"p50 {_f(sk['p50'], '{:.2f}')}, max {_f(sk['max'], '{:.2f}')} ms (n = {sk['n']:,})")
         written = ", ".join(_f(w, "{:.0f}") for w in L["written_ms"])
-        lines += [f"| launch: fire skew (|clock at fire − `fire_at_ms`|) | {skew}; {L['fired']:,} fired of"
+        lines += [f"| launch: fire skew (clock at fire − `fire_at_ms`, absolute) | {skew}; {L['fired']:,} fired of"
                   f" {L['connected']:,} connected{'' if L['every_connected_fired'] else ' (**not every point**)'} |"
                   f" | {_cpu(L)}{_countdown(L.get('countdown'))} |",
                   f"| launch: press → countdown frame | {client_q(L['lag_ms'])} | decision → last write per"
