@@ -78,6 +78,7 @@ from loadtest.bench_national_report import limits, markdown
 
 H = {"Authorization": f"Bearer {ADMIN}"}
 DOCS = ROOT / "docs" / "benchmarks.md"
+PING_SPACING_S = 0.02  # between a client's clock-sync pings (the fleets' default)
 EVENT = {"name": "Lễ phát động toàn quốc (bench)", "starts_at": "2025-05-08T08:00:00+07:00",
          "report_deadline": "2025-05-08T07:30:00+07:00", "timezone": "Asia/Ho_Chi_Minh", "group_level": "province"}
 
@@ -321,6 +322,7 @@ class Morning:
             self.fleets.append(await Fleet(
                 ["--server", urls, "--tokens", str(path), "--seed", str(i + 1), "--commands", "--uvloop",
                  "--offset-ms", "5000", "--quiet-concurrency", str(a.quiet_concurrency),
+                 "--sync-concurrency", str(a.sync_concurrency), "--ping-spacing-s", str(PING_SPACING_S),
                  "--fire-timeout", str(a.fire_timeout), "--linger-s", "2"], f"national-{i}", self.tmp).start())
         m, t0 = self.mark(), time.time()
         ready = await asyncio.gather(*(f.line(300 + n / 5) for f in self.fleets))
@@ -331,6 +333,8 @@ class Morning:
                        worst_bound_ms=max(r["worst_bound_ms"] for r in ready))
         out["connect"] = {k2: p[k2] for k2 in ("connected", "connect_sync_s", "connect_per_s", "worst_bound_ms")}
         out["connect"]["ready_s"] = p["wall_s"]
+        # the fleets' own gate: each syncs this many clients at once, 5 pings apart (checkin.PointClient)
+        out["connect"]["gate_per_s"] = k * a.sync_concurrency / (5 * PING_SPACING_S)
         print(f"  {connected:,} points connected and synced in {sync_s:.1f} s ({connected / sync_s:,.0f}/s),"
               f" ready after the quiet re-sync at {p['wall_s']:.1f} s ({k} fleets)", flush=True)
 
@@ -453,6 +457,8 @@ def main() -> None:
                     " only where the open-file limit needs them)")
     ap.add_argument("--checkin-spread", type=float, default=0, metavar="S", help="default: points / 600 s")
     ap.add_argument("--attendees-spread", type=float, default=0, metavar="S", help="default: points / 1,500 s")
+    ap.add_argument("--sync-concurrency", type=int, default=25,
+                    help="clients of a fleet connecting and syncing at once (the arrivals' gate)")
     ap.add_argument("--quiet-concurrency", type=int, default=50, help="clients re-syncing at once after arrivals")
     ap.add_argument("--countdown-ms", type=int, default=5000)
     ap.add_argument("--fire-timeout", type=float, default=120.0)
@@ -499,7 +505,7 @@ def main() -> None:
         print("\ninterrupted; every subprocess stopped", file=sys.stderr, flush=True)
         os._exit(stopped)
     argv = " ".join([f"--points {args.points}"] * (args.points is not None)
-                    + [f"--{k.replace('_', '-')} {getattr(args, k):g}" for k in ("procs", "per_unit", "fleets", "checkin_spread",
+                    + [f"--{k.replace('_', '-')} {getattr(args, k):g}" for k in ("procs", "per_unit", "fleets", "sync_concurrency", "checkin_spread",
                                                                    "attendees_spread", "countdown_ms")
                        if getattr(args, k) != ap.get_default(k)] + ["--no-pin"] * (not args.pin))
     result = {"started_utc": started.isoformat(timespec="seconds"), "command": f"python -m loadtest.bench_national"

@@ -45,6 +45,10 @@ def limits(result: dict[str, Any], connect_limit_s: float) -> list[str]:
     if c.get("connect_sync_s", 0) > connect_limit_s:
         out.append(f"arrivals took {c['connect_sync_s']:.0f} s (over {connect_limit_s:.0f} s): the connect rate"
                    " is this machine's")
+    if c.get("gate_per_s") and c.get("connect_per_s", 0) >= 0.8 * c["gate_per_s"]:
+        out.append(f"the connect rate ({c['connect_per_s']:,.0f}/s) is near the fleets' own clock-sync gate"
+                   f" (about {c['gate_per_s']:,.0f}/s: `--sync-concurrency` clients per fleet at once): it measures"
+                   " the harness, not the servers")
     f = run.get("fleets", {})
     if f.get("by_fd_limit"):
         out.append(f"{f['n']} fleet processes on {run['cpus']['client']} client CPU(s), because the open-file"
