@@ -68,8 +68,10 @@ class Redis:
                 "--repl-diskless-sync-delay", "0"]
         if replicaof:
             args += ["--replicaof", "127.0.0.1", str(replicaof)]
+        # on the server side's CPUs when a bench pins (_procs.set_pinning), else anywhere
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     start_new_session=True)
+                                     start_new_session=True, preexec_fn=_procs.pinned("server"))
+        _procs._LIVE.append(self.proc)  # killed by _procs.cleanup() if the bench stops early
         deadline = time.monotonic() + 10
         while subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True,
                              text=True).stdout.strip() != "PONG":

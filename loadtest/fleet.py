@@ -18,8 +18,11 @@ carries ``launch_recv_wall_ms``: this machine's clock read in the client's
 ``on_launch`` callback when the ``countdown`` frame arrived (the frame lag).
 With ``--commands`` the fleet waits on stdin after ``ready`` for
 ``{"cmd": "checkin", "go_at": <epoch s>, "spread_s": S}`` (every client checks
-in at a moment spread over S seconds from ``go_at``; answers
-``{"event": "checkin", "latencies_ms": [...]}``), ``{"cmd": "launch"}`` (wait
+in at a moment spread over S seconds from ``go_at``, uniform or, with
+``"peak": f``, triangular peaking at f × S; answers ``{"event": "checkin",
+"latencies_ms": [...]}``, and with ``"acked": true`` each client's
+``[code, count]`` acknowledged or not), ``{"cmd": "attendees", ...}`` (the
+same round, updating the count), ``{"cmd": "launch"}`` (wait
 for the next fire as above, then wait for more commands; an optional
 ``"countdown_resync_after_s"`` sets that client option for it) and
 ``{"cmd": "exit"}``. Every line carries ``cpu_s``, the process's CPU so far.
@@ -154,8 +157,8 @@ async def run_points(args: argparse.Namespace, tokens: list[str]) -> None:
         reader = await stdin_lines()
         while True:
             cmd = await next_command(reader)
-            if cmd["cmd"] == "checkin":
-                emit({"event": "checkin", **await checkin_round(clients, cmd, rng)})
+            if cmd["cmd"] in ("checkin", "attendees"):
+                emit({"event": cmd["cmd"], **await checkin_round(clients, cmd, rng)})
             elif cmd["cmd"] == "launch":  # the next launch: wait for its fire, then report
                 for c in clients:
                     c.fired_local_wall_ms = c.fired_server_ms = None
@@ -184,29 +187,48 @@ async def wait_fire(args: argparse.Namespace, clients: list[Any], fired: asyncio
         {"code": (c.point or {}).get("code"), "fired_local_wall_ms": c.fired_local_wall_ms,
          "fired_server_ms": c.fired_server_ms, "offset_ms": c.offset_ms, "rtt_ms": c.rtt_ms,
          "simulated_offset_ms": c.clock.local.offset_ms, "launch": (c.launch or {}).get("state"),
-         "launch_recv_wall_ms": launch_recv.get(id(c)), "connects": len(c.connect_times)}
+         "launch_recv_wall_ms": launch_recv.get(id(c)), "connects": len(c.connect_times),
+         "connected": c.connected}
         for c in clients]})
 
 
 async def checkin_round(clients: list[Any], cmd: dict[str, Any], rng: random.Random) -> dict[str, Any]:
-    """Every client checks in once, at ``go_at`` + uniform(0, ``spread_s``); send → ack in ms."""
+    """Every client sends once, at ``go_at`` + a delay over ``spread_s`` (uniform,
+    or triangular peaking at ``peak`` × ``spread_s`` when ``peak`` is given: a
+    morning's arrivals); ``checkin`` rounds check in, ``attendees`` rounds
+    update the count. Send → ack in ms; with ``"acked": true`` also each
+    client's code with the count the server acknowledged (``acked``) or sent
+    without an ack (``unacked``), for a bench's acknowledged-writes check."""
     go_at, spread = float(cmd["go_at"]), float(cmd.get("spread_s", 0.0))
+    peak = cmd.get("peak")
+    attendees = cmd.get("cmd") == "attendees"
     errors: list[str] = []
+    acked: list[list[Any]] = []
+    unacked: list[list[Any]] = []
 
     async def one(client: Any, at: float, n: int) -> float | None:
         await asyncio.sleep(max(0.0, at - time.time()))
         t0 = time.perf_counter()
+        code = (client.point or {}).get("code")
         try:
-            await asyncio.wait_for(client.checkin(n), 60)
+            await asyncio.wait_for(client.set_attendees(n) if attendees else client.checkin(n), 60)
         except Exception as exc:
             errors.append(repr(exc)[:200])
+            unacked.append([code, n])
             return None
+        acked.append([code, n])
         return (time.perf_counter() - t0) * 1000.0
 
-    plan = [(c, go_at + rng.uniform(0.0, spread), rng.randint(5, 120)) for c in clients]
+    def delay() -> float:
+        return rng.triangular(0.0, spread, float(peak) * spread) if peak is not None else rng.uniform(0.0, spread)
+
+    plan = [(c, go_at + delay(), rng.randint(5, 120)) for c in clients]
     lat = await asyncio.gather(*(one(c, at, n) for c, at, n in plan))
-    return {"latencies_ms": [x for x in lat if x is not None], "errors": len(errors), "first_errors": errors[:3],
-            "attendees": sum(n for _, _, n in plan)}
+    out = {"latencies_ms": [x for x in lat if x is not None], "errors": len(errors), "first_errors": errors[:3],
+           "attendees": sum(n for _, _, n in plan)}
+    if cmd.get("acked"):
+        out.update(acked=acked, unacked=unacked)
+    return out
 
 
 # -- plain mode: bare WebSockets, timestamps at read --------------------------------
