@@ -48,14 +48,32 @@ class Login(BaseModel):
     token: str = Field(description="an organizer token; the answer sets the session cookie")
 
 
+class DeskScope(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    event: str = Field(description="the event's id")
+    point: str = Field(description="the desk's unit: this point and its whole subtree")
+
+
+class MeScope(_Model):
+    event: str
+    point: str
+    point_name: str | None = None
+    event_name: str | None = None
+
+
 class Me(BaseModel):
     name: str
     role: Role
+    scope: MeScope | None = Field(None, description="null for an unscoped token; a desk's event and unit")
 
 
 class TokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     name: str = Field(min_length=1, max_length=100)
     role: Role
+    scope: DeskScope | None = Field(None, description="a desk (docs/protocol.md#desks); not with the admin role")
 
 
 class TokenIssued(BaseModel):
@@ -75,6 +93,34 @@ class TokenView(BaseModel):
     issued_ms: float
     revoked: bool
     last_used_ms: float | None = Field(None, description="in memory, per process, since it started")
+    scope: DeskScope | None = None
+
+
+class DesksCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    level: Level = Field(description="one desk per point of this level that has no live desk")
+    role: Literal["operator", "viewer"] = "operator"
+
+
+class DeskView(_Model):
+    id: str
+    name: str
+    role: Role
+    point: str
+    point_name: str | None
+    points: int = 0
+    checked_in: int = 0
+    attendees: int = 0
+    expected: int = 0
+    incidents_open: int = 0
+    revoked: bool
+    last_used_ms: float | None = None
+
+
+class DesksCreated(_Model):
+    created: list[dict[str, Any]] = Field(description="each with its token and login_url, shown only here")
+    existing: list[dict[str, Any]] = Field(description="units that already had a live desk: none created")
 
 
 class AuditPage(BaseModel):
@@ -285,6 +331,10 @@ OPERATIONS: list[Op] = [
     ("get", "/api/me", "Who the credentials belong to", None, {200: Me}, []),
     ("post", "/api/tokens", "Issue an organizer token", TokenCreate, {201: TokenIssued}, []),
     ("get", "/api/tokens", "Organizer tokens", None, {200: list[TokenView]}, []),
+    ("get", "/api/events/{eid}/desks", "The event's desks, each with its unit's progress (not for a desk)", None,
+     {200: list[DeskView]}, [EID]),
+    ("post", "/api/events/{eid}/desks", "One desk per unit at a level (?format=json|csv|html: the log-in sheet)",
+     DesksCreate, {201: DesksCreated, 200: DesksCreated}, [EID]),
     ("delete", "/api/tokens/{tid}", "Revoke a token and its sessions", None, {204: None},
      [{"name": "tid", "in": "path", "required": True, "schema": {"type": "string"}}]),
     ("post", "/api/events", "Create an event", EventCreate, {201: EventView}, []),
