@@ -27,7 +27,7 @@ from typing import Literal
 
 from aiohttp import web
 
-from server.io.http import ceremony, files, links, openapi, pages, people, reports, rest
+from server.io.http import ceremony, files, links, openapi, pages, people, registry, reports, rest
 from server.io.http.auth import ROLE_OF_KEY, authorize
 from server.io.ws import console as ws_console
 from server.io.ws import point as ws_point
@@ -85,6 +85,7 @@ ROUTES: tuple[Route, ...] = (
     R("POST", "/api/events/{eid}/points/{code}/token", rest.rotate_token, "admin"),
     R("GET", "/api/events/{eid}/links.csv", links.links_csv, "admin"),
     R("GET", "/api/events/{eid}/links.html", links.links_html, "admin"),
+    R("GET", "/api/admin-units/registry.csv", registry.registry_csv, "admin"),
     # -- the morning -------------------------------------------------------------------------
     R("GET", "/api/events/{eid}/totals", rest.totals, "viewer"),
     R("GET", "/api/events/{eid}/incidents", rest.list_incidents, "viewer"),
