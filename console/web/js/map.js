@@ -50,6 +50,7 @@ export class MapView {
     this.seen = new Map(); // point code -> {s, g, fired}
     this.groups = new Map(); // group code -> {code, name, points, off, on, in, inc, fired}
     this.flashing = new Set();
+    this.searchKeys = new Map(); // point code or 'g:' + group code -> {text, folded}
     live.subscribe((ch) => this.onChange(ch));
     onLangChange(() => {
       this.stale = true;
@@ -203,8 +204,15 @@ export class MapView {
 
   matches(group) {
     if (!this.q) return true;
-    if (fold(group.name).includes(this.q)) return true;
-    return group.points.some((p) => fold(`${p.code} ${p.name}`).includes(this.q));
+    if (this.folded(`g:${group.code}`, group.name).includes(this.q)) return true;
+    return group.points.some((p) => this.folded(p.code, `${p.code} ${p.name}`).includes(this.q));
+  }
+
+  /** Folded search text, kept while the text stays the same (36,500 names per keystroke otherwise). */
+  folded(key, text) {
+    let k = this.searchKeys.get(key);
+    if (!k || k.text !== text) this.searchKeys.set(key, (k = {text, folded: fold(text)}));
+    return k.folded;
   }
 
   cell(p) {
@@ -233,11 +241,15 @@ export class MapView {
     return frag;
   }
 
-  /** One cell per group, coloured by its share checked in; a click zooms in. */
+  /** One cell per group, coloured by its share checked in (a labelled tile
+   * with a bar while the groups are few); a click zooms in. */
   drawGroups(groups) {
-    const frag = el('div', {class: 'map-overview'});
+    const tiles = groups.length <= MAX_BLOCKS;
+    const frag = el('div', {class: `map-overview${tiles ? ' tiles' : ''}`});
     for (const group of groups) {
-      const node = el('i', {dataset: {group: group.code}});
+      const node = tiles
+        ? el('div', {class: 'map-tile', dataset: {group: group.code}}, el('span', null, group.name), el('b'), el('i'))
+        : el('i', {dataset: {group: group.code}});
       this.groupCells.set(group.code, node);
       this.drawGroupCell(group.code);
       frag.append(node);
@@ -256,6 +268,8 @@ export class MapView {
     if (node.dataset.sig === sig) return;
     node.dataset.sig = sig;
     node.style.setProperty('--share', `${share}%`);
+    const count = node.querySelector('b');
+    if (count) count.textContent = `${num(g.in)} / ${num(total)}`;
     node.classList.toggle('has-inc', g.inc > 0);
     node.classList.toggle('fired', g.fired > 0);
   }
@@ -314,7 +328,7 @@ export class MapView {
   // -- hover and click ---------------------------------------------------------------
 
   hover(ev) {
-    const node = ev.target.closest('i[data-code], i[data-group]');
+    const node = ev.target.closest('i[data-code], .map-overview [data-group]');
     if (!node || !this.board.contains(node)) {
       this.tip.hidden = true;
       return;
@@ -349,7 +363,7 @@ export class MapView {
   }
 
   click(ev) {
-    const node = ev.target.closest('i[data-code], i[data-group]');
+    const node = ev.target.closest('i[data-code], .map-overview [data-group]');
     if (!node) return;
     if (node.dataset.group !== undefined && !node.dataset.code) {
       this.zoom = node.dataset.group;
