@@ -18,6 +18,7 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -45,8 +46,7 @@ def totals(base: str, token: str, eid: str) -> dict[str, int]:
 
 async def shoot(base: str, token: str, eid: str, out: Path) -> None:
     async with async_playwright() as pw:
-        chromium = os.environ.get("LAUNCHDAY_CHROMIUM") or next(
-            (p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if Path(p).exists()), None)
+        chromium = os.environ.get("LAUNCHDAY_CHROMIUM") or shutil.which("chromium")
         browser = await pw.chromium.launch(executable_path=chromium) if chromium else await pw.chromium.launch()
         page = await browser.new_page(viewport={"width": 1440, "height": 900}, locale="vi-VN",
                                       timezone_id="Asia/Ho_Chi_Minh")
