@@ -12,6 +12,8 @@ the page. Edit the words here, never in a page's script
 
 from __future__ import annotations
 
+from server.core.labels_map import MAP
+
 # The console (console/web/js/i18n.js: t('key')). Its level., kind., status.,
 # launch.state. and agenda.state. keys come from the shared tables of labels.py.
 CONSOLE: dict[str, tuple[str, str]] = {
@@ -26,26 +28,6 @@ CONSOLE: dict[str, tuple[str, str]] = {
     "nav.control": ("Điều hành", "Control room"),
     "nav.reports": ("Báo cáo", "Reports"),
     "nav.audit": ("Nhật ký", "Audit"),
-    "nav.map": ("Bản đồ", "Map"),
-    "map.search": ("Tìm đơn vị hoặc điểm cầu (không cần dấu)", "Find a unit or point (accents optional)"),
-    "map.mode_auto": ("Tự chọn cách hiển thị", "Layout: automatic"),
-    "map.mode_cells": ("Mỗi điểm cầu một ô", "One cell per point"),
-    "map.mode_groups": ("Mỗi đơn vị một ô", "One cell per unit"),
-    "map.mode_dots": ("Theo tọa độ", "By coordinates"),
-    "map.back": ("‹ Mọi đơn vị", "‹ Every unit"),
-    "map.units": ("{n} đơn vị ({level})", "{n} units ({level})"),
-    "map.off": ("Chưa kết nối", "Not connected"),
-    "map.on": ("Trực tuyến", "Online"),
-    "map.in": ("Đã điểm danh", "Checked in"),
-    "map.inc": ("Có sự cố", "Open incident"),
-    "map.fired": ("Đã phát động", "Fired"),
-    "map.share": ("{checked} / {total} đã điểm danh ({pct})", "{checked} / {total} checked in ({pct})"),
-    "map.zoom_hint": ("Bấm để xem từng điểm cầu", "Click to see each point"),
-    "map.no_coords": ("{n} điểm cầu chưa có tọa độ (cột lat, lon)", "{n} points without coordinates (lat, lon columns)"),
-    "map.none": ("Không có đơn vị nào khớp.", "No unit matches."),
-    "points.registry": ("Tải danh sách theo danh mục hành chính", "Download the list from the official administrative units"),
-    "points.registry_ph": ("Tỉnh, thành phố (ví dụ: Thanh Hóa)", "Province (e.g. Thanh Hóa)"),
-    "points.registry_candidates": ("Gợi ý: {names}", "Did you mean: {names}"),
     "nav.logout": ("Đăng xuất", "Log out"),
     "role.admin": ("quản trị", "admin"),
     "role.operator": ("điều hành", "operator"),
@@ -525,3 +507,6 @@ LINKS: dict[str, tuple[str, str]] = {
     "chair": ("Người phụ trách: {chair}", "Chair: {chair}"),
     "phone": ("Điện thoại: {phone}", "Phone: {phone}"),
 }
+
+# The map tab's words and the registry download's (server/core/labels_map.py), in the console's table.
+CONSOLE.update(MAP)
