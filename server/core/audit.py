@@ -29,9 +29,9 @@ DEFAULT_LIMIT = 100
 _GROUPED = frozenset({"point.upserted", "point.deleted", "point.token_rotated"})
 
 _FIELD_VI = {"name": "tên", "level": "cấp", "parent": "đơn vị cấp trên", "chair": "người phụ trách",
-             "phone": "số điện thoại", "expected": "số người dự kiến"}
+             "phone": "số điện thoại", "expected": "số người dự kiến", "lat": "vĩ độ", "lon": "kinh độ"}
 _FIELD_EN = {"name": "name", "level": "level", "parent": "parent", "chair": "chair", "phone": "phone",
-             "expected": "expected"}
+             "expected": "expected", "lat": "latitude", "lon": "longitude"}
 _POINT_FIELDS = tuple(_FIELD_VI)
 _EVENT_VI = {"name": "tên", "starts_at": "giờ khai mạc", "report_deadline": "hạn chốt báo cáo",
              "timezone": "múi giờ"}

@@ -90,6 +90,8 @@ class PointUpserted(_Fact):
     phone: str
     expected: int
     token: str
+    lat: float | None = None  # docs/protocol.md#import; absent in older journals
+    lon: float | None = None
 
 
 class PointDeleted(_Fact):

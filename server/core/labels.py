@@ -182,6 +182,10 @@ ROW_ERRORS: dict[str, dict[str, str]] = {
         "en": "{column} must be text",
         "vi": "{column_vi} phải là chữ",
     },
+    "bad_coordinate": {
+        "en": "{column} must be a number from -{limit} to {limit}, got {value!r}",
+        "vi": "{column_vi} phải là số từ -{limit} đến {limit}, không phải “{value}”",
+    },
     "bad_code": {
         "en": "code must be at most 64 characters without / ? # %",
         "vi": "Mã tối đa 64 ký tự, không chứa / ? # %",
@@ -210,7 +214,7 @@ ROW_ERRORS: dict[str, dict[str, str]] = {
 
 # The import's columns (the header keeps the contract's English names).
 COLUMNS_VI = {"code": "mã", "name": "tên", "level": "cấp", "parent": "đơn vị cấp trên", "chair": "người phụ trách",
-              "phone": "số điện thoại", "expected": "số người dự kiến"}
+              "phone": "số điện thoại", "expected": "số người dự kiến", "lat": "vĩ độ", "lon": "kinh độ"}
 
 
 def row_error(column: str, code: str, **params: Any) -> dict[str, Any]:

@@ -12,6 +12,8 @@ the page. Edit the words here, never in a page's script
 
 from __future__ import annotations
 
+from server.core.labels_map import MAP
+
 # The console (console/web/js/i18n.js: t('key')). Its level., kind., status.,
 # launch.state. and agenda.state. keys come from the shared tables of labels.py.
 CONSOLE: dict[str, tuple[str, str]] = {
@@ -90,6 +92,8 @@ CONSOLE: dict[str, tuple[str, str]] = {
     "points.no_district": ("Không thuộc huyện", "No district"),
     "points.no_group": ("Cấp trên (không thuộc đơn vị nào)", "Above that level (in no unit)"),
     "points.sort_district": ("Xếp theo huyện", "By district"),
+    "points.sort_group": ("Xếp theo {level}", "By {level}"),
+    "points.all_groups": ("Mọi đơn vị ({level})", "Every unit ({level})"),
     "points.sort_code": ("Xếp theo mã", "By code"),
     "points.sort_name": ("Xếp theo tên", "By name"),
     "points.sort_recent": ("Mới cập nhật trước", "Recently updated"),
@@ -503,3 +507,6 @@ LINKS: dict[str, tuple[str, str]] = {
     "chair": ("Người phụ trách: {chair}", "Chair: {chair}"),
     "phone": ("Điện thoại: {phone}", "Phone: {phone}"),
 }
+
+# The map tab's words and the registry download's (server/core/labels_map.py), in the console's table.
+CONSOLE.update(MAP)

@@ -415,6 +415,21 @@ def _missing(state: EventState, a: Attempt | None, only: Container[str] | None =
     return sorted(code for code in state.points if code not in a.fired and (only is None or code in only))
 
 
+def fired_ms(state: EventState, code: str) -> float | None:
+    """When ``code``'s screen fired in the current launch (its report), or None:
+    the point view's ``fired_ms`` (docs/protocol.md#points)."""
+    a = launch_of(state).current
+    report = a.fired.get(code) if a is not None else None
+    return report.fired_ms if report is not None else None
+
+
+def fired_codes_of_reset(state: EventState) -> list[str]:
+    """The points that had fired in the attempt a ``launch.reset`` just put
+    away: their ``fired_ms`` went back to null."""
+    history = launch_of(state).history
+    return list(history[-1].fired) if history else []
+
+
 def fired_stats(state: EventState, only: Container[str] | None = None) -> dict[str, Any]:
     """The console's "fired / spread" figures for the current launch (zeros and
     nulls when nothing has been counted down); ``only``: a desk's points."""

@@ -50,6 +50,8 @@ class Point:
     attendees: int = 0
     checked_in_ms: float | None = None
     updated_ms: float | None = None
+    lat: float | None = None  # optional coordinates (docs/protocol.md#import)
+    lon: float | None = None
     # message id -> the extra fields of its ack; durable, so a replayed id is
     # answered, not applied, across reconnects and restarts.
     applied: dict[str, dict[str, Any]] = field(default_factory=dict)

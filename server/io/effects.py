@@ -101,8 +101,20 @@ def notice(rt: EventRuntime, seq: int, fact: Any) -> None:
     rt.room.broadcast_consoles(shown, for_desk)
 
 
-def touched(rt: EventRuntime, seq: int, fact: Any) -> None:
-    """Something every console shows changed (firing telemetry): the next delta carries it."""
+def fired_reported(rt: EventRuntime, seq: int, fact: Any) -> None:
+    """Points reported that their screens fired: the next delta carries their
+    views (``fired_ms``, the console map's flash) and the telemetry."""
+    reports = getattr(fact, "reports", None)
+    if reports is None:
+        rt.dirty_points.add(fact.code)
+    else:
+        rt.dirty_points.update(r.code for r in reports)
+    rt.touch()
+
+
+def fired_reset(rt: EventRuntime, seq: int, fact: Any) -> None:
+    """A rehearsal was reset: the points that had fired show ``fired_ms`` null again."""
+    rt.dirty_points.update(ln.fired_codes_of_reset(rt.state))
     rt.touch()
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 import pytest
 from openpyxl import load_workbook
-from playwright.async_api import Browser, BrowserContext, Page
+from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from server.io.http.auth import STORE_KEY
 from tests.utils import ADMIN, STRICT_TIMING, Api, ServerProcess, timeout, tree_csv, wait_until
@@ -525,3 +525,64 @@ async def test_import_edit_rotate_resolve_and_notice_from_the_ui(browser, server
         finally:
             await ws.close()
             await context.close()
+
+
+async def test_map_layouts_zoom_search_dots_and_the_registry_download(browser, server, artifacts) -> None:
+    """Catches a map that loses points between its layouts (cells, one tile per
+    group, dots by lat/lon), a zoom or a search that shows the wrong group, dots
+    without coordinates, and the Points tab's registry download failing or
+    answering a wrong name with a file."""
+    api: Api = server.api
+    eid, _ = await setup_event(api, (2, 2, 1))  # 1 + 2 districts + 4 communes + 4 villages = 11 points
+    placed = {"TH": (19.807, 105.776), "D0": (19.9, 105.4), "D1-C1": (20.1, 105.2)}
+    for code, (lat, lon) in placed.items():
+        await api.call("PATCH", f"/api/events/{eid}/points/{code}", 200, json={"lat": lat, "lon": lon})
+    context, page = await open_console(browser, server.base, ADMIN, eid, "map")
+    try:
+        board = page.locator("#map-board")
+        await page.wait_for_function("document.querySelector('#view-map').dataset.mode === 'cells'")
+        await expect_count(board.locator("i[data-code]"), 11)
+        await expect_count(board.locator(".map-block"), 3)  # D0, D1, and the hall above them
+        await page.select_option("#map-mode", "groups")
+        await expect_count(board.locator(".map-tile"), 3)
+        await board.locator(".map-tile[data-group=D0]").click()
+        await expect_count(board.locator("i[data-code]"), 5)  # D0, its 2 communes and their villages
+        assert not await page.locator("#map-back").is_hidden()
+        await page.click("#map-back")
+        await expect_count(board.locator(".map-tile"), 3)
+        await page.select_option("#map-mode", "cells")
+        await page.fill("#map-q", "xa 1-0")  # a commune of D1, typed without diacritics
+        await expect_count(board.locator(".map-block"), 1)
+        assert await board.locator(".map-block").get_attribute("data-group") == "D1"
+        await page.fill("#map-q", "")
+        await page.select_option("#map-mode", "dots")
+        dots = board.locator(".map-dots i[data-code]")
+        await expect_count(dots, 3)
+        lefts = await dots.evaluate_all("ds => ds.map(d => [d.dataset.code, parseFloat(d.style.left), "
+                                        "parseFloat(d.style.top)])")
+        pos = {c: (x, y) for c, x, y in lefts}
+        assert pos["D1-C1"][1] == 0 and pos["D1-C1"][0] == 0  # the north-west corner
+        assert pos["TH"][0] == 100 and pos["TH"][1] == 100  # the south-east corner
+        await page.wait_for_selector("#map-board >> text=8 điểm cầu chưa có tọa độ")
+        await board.locator(".map-dots i[data-code=TH]").hover()
+        await page.wait_for_selector("#map-tip >> text=Hội trường tỉnh")
+        await page.screenshot(path=str(artifacts / "console-map-dots.png"))
+
+        # The Points tab: the official list's sheet of a province.
+        await page.click("nav a[data-view=points]")
+        await page.fill("#registry-province", "thanh hoa")
+        async with page.expect_download() as info:
+            await page.click("#registry-form button[type=submit]")
+        name, body = await downloaded(info)
+        assert name == "registry-38.csv"
+        assert body.decode("utf-8").startswith("\ufeffcode,name,level,parent,chair,phone,expected\r\n38,")
+        await page.fill("#registry-province", "Atlantis")
+        await page.click("#registry-form button[type=submit]")
+        await page.wait_for_selector("#toasts .toast.error >> text=Atlantis")
+        assert page.errors == []  # type: ignore[attr-defined]
+    finally:
+        await context.close()
+
+
+async def expect_count(locator: Any, n: int) -> None:
+    await expect(locator).to_have_count(n)

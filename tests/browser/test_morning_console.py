@@ -2,13 +2,14 @@
 only the console and the pages it hands out (the test makes no REST call):
 
 log in; create the event; import a sheet with bad rows and read the errors;
-fix it and import again; enter the 7-item programme (pasted from a
+import the whole registry (the demo's two-tier Thanh Hóa of today: 1,000
+points, province then communes, grouped by commune); enter the 7-item programme (pasted from a
 spreadsheet, one item reordered, one location found by a search without
 diacritics); issue an operator's log-in link and log a tablet in with it;
 add two key holders; open the link sheet; check points in from phone-sized
-pages; run the programme from the operator's tablet; arm a rehearsal; press
+pages, watching their lights turn green on the console's map; run the programme from the operator's tablet; arm a rehearsal; press
 from the two key holders' own pages in two browser contexts; see every open
-screen fire; move the report deadline a few seconds ahead and take the
+screen fire (and its point flash on the map); move the report deadline a few seconds ahead and take the
 automatic report.
 
 With LAUNCHDAY_DOC_SHOTS=1 the screenshots also go to docs/screenshots/ (the
@@ -21,6 +22,8 @@ revoking a key holder and an organizer token.
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 from datetime import UTC, datetime, timedelta
@@ -31,6 +34,7 @@ from zoneinfo import ZoneInfo
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from server.core.facts import LEVELS
+from server.demo.data import NGHI_SON_2026, PROVINCE_2026, thanh_hoa_2026, to_csv_rows
 from tests.utils import ADMIN, timeout
 
 MS = 1000
@@ -40,35 +44,44 @@ TZ = "Asia/Ho_Chi_Minh"
 ROOT = Path(__file__).resolve().parents[2]
 DOC_SHOTS = ROOT / "docs" / "screenshots"
 
-HEADER = "code,name,level,parent,chair,phone,expected\n"
-GOOD_ROWS = [
-    "TH,Hội trường Tỉnh ủy Thanh Hóa,province,,Văn phòng Tỉnh ủy,02373852000,300",
-    "SKHCN,Sở Khoa học và Công nghệ,department,TH,Ông Lê Văn Hùng,0912000001,40",
-    "NGHISON,Thị xã Nghi Sơn,district,TH,Bà Nguyễn Thị Hoa,0912000002,150",
-    "TRIEUSON,Huyện Triệu Sơn,district,TH,Ông Trần Văn Nam,0912000003,120",
-    "NS-HAIBINH,Phường Hải Bình,commune,NGHISON,Ông Phạm Văn Tú,0912000004,60",
-    "TS-DANLUC,Xã Dân Lực,commune,TRIEUSON,Bà Lê Thị Mai,0912000005,50",
-    "TS-THPT,Trường THPT Triệu Sơn 1,school,TRIEUSON,Thầy Đỗ Văn Bình,0912000006,80",
-]
+# Today's two-tier registry (the demo's): the province hall, its departments,
+# 166 communes and wards, and what stands under them; 1,000 points.
+REGISTRY = thanh_hoa_2026()
+BY_CODE = {str(r["code"]): r for r in REGISTRY}
+TRIEU_SON = "15664"  # Xã Triệu Sơn
+HAI_BINH = "16645"  # Phường Hải Bình
+VILLAGE = f"{TRIEU_SON}-T1"  # a village of Xã Triệu Sơn
+
+
+def _csv(rows: list[list[str]]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue()
+
+
+def _row(code: str, **over: str) -> list[str]:
+    [row] = to_csv_rows([{**BY_CODE[code], **over}])[1:]
+    return row
+
+
+HEADER = to_csv_rows([])[0]
 # Rows 4, 6 and 7 (the header is row 1) are wrong: no name, a level that does not exist, a count in words.
-BAD_SHEET = HEADER + "\n".join([
-    GOOD_ROWS[0], GOOD_ROWS[1],
-    "NGHISON,,district,TH,Bà Nguyễn Thị Hoa,0912000002,150",
-    GOOD_ROWS[3], "NS-HAIBINH,Phường Hải Bình,phuong,NGHISON,Ông Phạm Văn Tú,0912000004,60",
-    "TS-DANLUC,Xã Dân Lực,commune,TRIEUSON,Bà Lê Thị Mai,0912000005,năm mươi", GOOD_ROWS[6],
-]) + "\n"
-GOOD_SHEET = HEADER + "\n".join(GOOD_ROWS) + "\n"
+BAD_SHEET = _csv([HEADER, _row(PROVINCE_2026), _row("S-KHCN"), _row(NGHI_SON_2026, name=""), _row(TRIEU_SON),
+                  _row(HAI_BINH, level="phuong"), _row(VILLAGE, expected="năm mươi"), _row(f"{TRIEU_SON}-TR1")])
+GOOD_SHEET = _csv(to_csv_rows(REGISTRY))
+N = len(REGISTRY)
 
 # The province's programme as copied from a spreadsheet (tab-separated), with
 # items 2 and 3 in the wrong order (fixed in the editor), and the Nghi Sơn
 # response speech's location given by a name typed without diacritics.
 PROGRAMME = [
-    ("Lý do, giới thiệu đại biểu", "Lãnh đạo Văn phòng Tỉnh ủy", "TH", "5"),
-    ("Phát biểu phát động phong trào", "Chủ tịch Ủy ban nhân dân tỉnh", "TH", "15"),
-    ("Trình bày Kế hoạch của tỉnh triển khai phong trào", "Lãnh đạo Sở Khoa học và Công nghệ", "TH", "10"),
-    ("Phát biểu hưởng ứng tại điểm cầu thị xã Nghi Sơn", "Lãnh đạo thị xã Nghi Sơn", "thi xa nghi son", "10"),
-    ("Các đồng chí lãnh đạo bấm nút phát động phong trào", "Lãnh đạo tỉnh", "TH", "3"),
-    ("Trình bày đề cương tuyên truyền", "Lãnh đạo Ban Tuyên giáo và Dân vận Tỉnh ủy", "TH", "15"),
+    ("Lý do, giới thiệu đại biểu", "Lãnh đạo Văn phòng Tỉnh ủy", PROVINCE_2026, "5"),
+    ("Phát biểu phát động phong trào", "Chủ tịch Ủy ban nhân dân tỉnh", PROVINCE_2026, "15"),
+    ("Trình bày Kế hoạch của tỉnh triển khai phong trào", "Lãnh đạo Sở Khoa học và Công nghệ", PROVINCE_2026,
+     "10"),
+    ("Phát biểu hưởng ứng tại điểm cầu phường Nghi Sơn", "Lãnh đạo phường Nghi Sơn", "phuong nghi son", "10"),
+    ("Các đồng chí lãnh đạo bấm nút phát động phong trào", "Lãnh đạo tỉnh", PROVINCE_2026, "3"),
+    ("Trình bày đề cương tuyên truyền", "Lãnh đạo Ban Tuyên giáo và Dân vận Tỉnh ủy", PROVINCE_2026, "15"),
 ]
 SEVENTH = ("Chuyên đề về trí tuệ nhân tạo (AI)", "Báo cáo viên chuyên đề", "30")
 FINAL_TITLES = [PROGRAMME[0][0], PROGRAMME[2][0], PROGRAMME[1][0], *(p[0] for p in PROGRAMME[3:]), SEVENTH[0]]
@@ -167,9 +180,12 @@ async def test_the_whole_morning_from_the_console(browser, server, artifacts) ->
         await admin.click("#info-dialog button[value=ok]")
         errors = await import_sheet(admin, GOOD_SHEET)
         assert errors == []
-        assert "Thêm mới 3, cập nhật 0, lỗi 0" in (await admin.text_content("#import-result") or "")
+        assert f"Thêm mới {N - 4}, cập nhật 0, lỗi 0" in (await admin.text_content("#import-result") or "")
         await admin.click("#info-dialog button[value=ok]")
-        await expect(admin.locator("#points-count")).to_contain_text("7 / 7")
+        await expect(admin.locator("#points-count")).to_contain_text("1.000 / 1.000")
+        # Grouped by commune (the default for a two-tier registry): the filter, the sort and the notices follow.
+        await expect(admin.locator("#f-district option[value='15664']")).to_have_text("Xã Triệu Sơn")
+        await expect(admin.locator("#f-sort option[value=group]")).to_have_text("Xếp theo Xã, phường, đặc khu")
 
         # The programme: paste, fix the order, add the seventh item with a searched location.
         await admin.click("nav a[data-view=programme]")
@@ -178,7 +194,7 @@ async def test_the_whole_morning_from_the_console(browser, server, artifacts) ->
         await admin.click("#prog-paste-apply")
         rows = admin.locator("#prog-table tbody tr")
         await expect(rows).to_have_count(6)
-        await expect(rows.nth(3).locator(".loc-code")).to_have_text("NGHISON")
+        await expect(rows.nth(3).locator(".loc-code")).to_have_text(NGHI_SON_2026)
         await rows.nth(2).locator("button[data-action=up]").click()
         await admin.click("#prog-add")
         seventh = rows.nth(6)
@@ -186,8 +202,8 @@ async def test_the_whole_morning_from_the_console(browser, server, artifacts) ->
         await seventh.locator("input[name=speaker]").fill(SEVENTH[1])
         await seventh.locator("input[name=minutes]").fill(SEVENTH[2])
         await seventh.locator("input[name=loc]").fill("hoi truong tinh uy")
-        await seventh.locator("li[data-code=TH]").click()
-        await expect(seventh.locator(".loc-code")).to_have_text("TH")
+        await seventh.locator(f"li[data-code='{PROVINCE_2026}']").click()
+        await expect(seventh.locator(".loc-code")).to_have_text(PROVINCE_2026)
         await admin.click("#prog-save")
         await expect(admin.locator("#prog-total")).to_have_text("Tổng thời lượng dự kiến: 1:28:00")
         await shots.take(admin, "console-programme")
@@ -234,12 +250,32 @@ async def test_the_whole_morning_from_the_console(browser, server, artifacts) ->
         sheet = await popup.value
         pages.append(sheet)
         await sheet.wait_for_load_state()
-        links = {await card.get_attribute("data-code"): (await card.locator(".url").text_content() or "").strip()
-                 for card in await sheet.locator("article[data-code]").all()}
-        assert len(links) == 7 and all(u.startswith(f"{base}/p/") for u in links.values()), links
+        links: dict[str, str] = dict(await sheet.eval_on_selector_all(
+            "article[data-code]", "cards => cards.map(c => [c.dataset.code, c.querySelector('.url').textContent.trim()])"))
+        assert len(links) == N and all(u.startswith(f"{base}/p/") for u in links.values()), len(links)
+
+        # The map: a light per point, grouped by commune, all grey before anyone connects.
+        await admin.click("nav a[data-view=map]")
+        await expect(admin.locator("#view-map")).to_have_attribute("data-mode", "cells")
+        await expect(admin.locator("#map-board i[data-code]")).to_have_count(N)
+        await expect(admin.locator("#map-board .map-block[data-group='15664'] i[data-code]")).to_have_count(
+            1 + sum(1 for r in REGISTRY if r["parent"] == TRIEU_SON))
+        assert await admin.locator("#map-board i.m-off").count() == N
+        await expect(admin.locator("#map-legend")).to_contain_text("Chưa kết nối")
+        await admin.click(".lang-toggle >> nth=1")  # English on the toggle
+        await expect(admin.locator("#map-legend")).to_contain_text("Checked in")
+        await admin.click(".lang-toggle >> nth=1")
+        await expect(admin.locator("#map-legend")).to_contain_text("Đã điểm danh")
+        # Every cell that ever flashes is noted (the flash lasts about a second).
+        await admin.evaluate("""() => {
+          window.__flashed = new Set();
+          new MutationObserver((records) => {
+            for (const r of records) if (r.target.classList.contains('flash')) window.__flashed.add(r.target.dataset.code);
+          }).observe(document.querySelector('#map-board'), {subtree: true, attributes: true, attributeFilter: ['class']});
+        }""")
 
         # -- the morning: site leads check in from their phones ----------------------------
-        counts = {"TH": "280", "NGHISON": "142", "TS-DANLUC": "47"}
+        counts = {PROVINCE_2026: "280", NGHI_SON_2026: "142", VILLAGE: "47"}
         phones: dict[str, Page] = {}
         for code, count in counts.items():
             phone = await open_page(PHONE, links[code])
@@ -248,7 +284,10 @@ async def test_the_whole_morning_from_the_console(browser, server, artifacts) ->
             await phone.click("#count-send")
             await expect(phone.locator("#count-status")).to_have_text(f"Đã điểm danh: {count} người")
             phones[code] = phone
-        await shots.take(phones["NGHISON"], "point-page-360")
+            # Its light on the admin's map turns green (from the delta stream).
+            await expect(admin.locator(f"#map-board i[data-code='{code}']")).to_have_class(re.compile(r"\bm-in\b"))
+        assert await admin.locator("#map-board i.m-in").count() == 3
+        await shots.take(phones[NGHI_SON_2026], "point-page-360")
         await operator.click("nav a[data-view=dashboard]")
         await expect(operator.locator("#fig-checked [data-k=checked_in]")).to_have_text("3")
         await expect(operator.locator("#fig-attendees [data-k=attendees]")).to_have_text("469")
@@ -256,7 +295,7 @@ async def test_the_whole_morning_from_the_console(browser, server, artifacts) ->
         await shots.take(operator, "console-dashboard")
 
         # The projector at Nghi Sơn and the hall's screen.
-        projector = await open_page({"width": 1280, "height": 720}, links["NGHISON"] + "?display=1")
+        projector = await open_page({"width": 1280, "height": 720}, links[NGHI_SON_2026] + "?display=1")
         hall = await open_page({"width": 1280, "height": 720}, f"{base}/hall")
         await expect(hall.locator(".d-event")).to_have_text("Lễ phát động phong trào “Bình dân học vụ số”")
 
@@ -303,9 +342,15 @@ async def test_the_whole_morning_from_the_console(browser, server, artifacts) ->
         await expect(hall.locator(".burst")).to_be_visible()
         await shots.take(hall, "hall-fired", jpeg=True)
         await expect(operator.locator("#view-control")).to_have_attribute("data-launch", "fired")
-        # Three points reported firing (the projector is the Nghi Sơn point again); four never opened.
-        await expect(operator.locator("#launch-fired dd").first).to_have_text("3 / 7", timeout=timeout(20) * MS)
-        await expect(operator.locator("#launch-fired dd").nth(1)).to_have_text("4")
+        # Three points reported firing (the projector is the Nghi Sơn point again); 997 never opened.
+        await expect(operator.locator("#launch-fired dd").first).to_have_text("3 / 1.000", timeout=timeout(20) * MS)
+        await expect(operator.locator("#launch-fired dd").nth(1)).to_have_text("997")
+        # On the map each of the three flashed as its report arrived, and stays marked as fired.
+        for code in counts:
+            await expect(admin.locator(f"#map-board i[data-code='{code}']")).to_have_class(re.compile(r"\bfired\b"))
+        assert sorted(await admin.evaluate("[...window.__flashed]")) == sorted(counts)
+        assert await admin.locator("#map-board i.fired").count() == 3
+        await expect(admin.locator("#map-legend")).to_contain_text("Đã phát động 3")
 
         # -- the report at its deadline: moved to a few seconds from now ---------------------
         await admin.click("nav a[data-view=events]")
@@ -318,7 +363,7 @@ async def test_the_whole_morning_from_the_console(browser, server, artifacts) ->
         label = f"báo cáo lúc {deadline.astimezone(ZoneInfo(TZ)).strftime('%H:%M')}"
         row = admin.locator("#snapshots tbody tr", has_text=label)
         await expect(row).to_be_visible(timeout=timeout(30) * MS)
-        await expect(row).to_contain_text("3 / 7")
+        await expect(row).to_contain_text("3 / 1.000")
         await expect(admin.locator("#rep-auto")).to_contain_text("Đã tự động chốt")
         await admin.click("nav a[data-view=audit]")
         audit = admin.locator("#audit tbody")

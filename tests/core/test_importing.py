@@ -236,7 +236,7 @@ def test_header_in_any_order(order: tuple[int, ...]) -> None:
 
 
 def _fields(point: Any) -> tuple[Any, ...]:
-    return tuple(getattr(point, n) for n in pts.POINT_FIELDS)
+    return tuple(getattr(point, n) for n in pts.POINT_FIELDS if n not in ("lat", "lon"))
 
 
 @pytest.mark.parametrize(
@@ -515,3 +515,26 @@ def test_a_49000_deep_chain_folds_in_linear_time(journal: Journal) -> None:
     assert journal.state.live.district_of == before
     for code in ("N0", "N24999", "D", "N25000", "N48999"):
         assert journal.state.find_district(code) == before[code]
+
+
+# -- optional coordinates ----------------------------------------------------------------
+
+
+def test_lat_lon_columns_import_and_bad_ones_are_row_errors(journal: Journal) -> None:
+    """Catches coordinates ignored by the import, or an out-of-range one stored
+    instead of failing its row with the coded error."""
+    header = [*HEADER, "lat", "lon"]
+    result = journal.import_table([header, [*ROOT, "19.807", "105.776"], [*D1, "", ""],
+                                   [*row("X1"), "91", "105"], [*row("X2"), "19,5", "east"],
+                                   [*row("X3"), "-12.5", "-180"]])
+    assert [(e["row"], e["column"], e["code"]) for e in result.errors] == [
+        (4, "lat", "bad_coordinate"), (5, "lon", "bad_coordinate")]
+    assert result.errors[0]["params"] == {"value": "91", "limit": 90}
+    assert result.errors[0]["message_vi"].startswith("Vĩ độ phải là số từ -90 đến 90")
+    points = journal.state.points
+    assert (points["TH"].lat, points["TH"].lon) == (19.807, 105.776)
+    assert (points["D1"].lat, points["D1"].lon) == (None, None)
+    assert (points["X3"].lat, points["X3"].lon) == (-12.5, -180.0)
+    assert "X1" not in points and "X2" not in points
+    again = journal.import_table([header, [*ROOT, "19.807", "105.776"]])
+    assert (again.created, again.updated, again.errors) == (0, 0, [])  # the same row: no fact

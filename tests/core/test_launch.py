@@ -490,3 +490,21 @@ def test_batch_keeps_each_report_exact() -> None:
     # a retry of a batched id is answered from the fold, not decided again
     again = ln.decide_fired_report(run.state, "A", "a1", ms(1), 0, 1, ms(10_000))
     assert (again.facts, again.ack) == ([], {})
+
+
+# -- a point's own fired time (the point view's fired_ms) ------------------------------------------
+
+
+def test_fired_ms_is_the_points_report_and_null_after_a_reset() -> None:
+    """Catches a point view that never shows its report (the console map's
+    flash), or keeps showing it after the rehearsal was put away."""
+    run = script([REHEARSAL, press("Lan", 1000)])
+    assert ln.fired_ms(run.state, "A") is None
+    report(run, "A", "r1", fired=ms(6001))
+    assert ln.fired_ms(run.state, "A") == ms(6001)
+    assert ln.fired_ms(run.state, "B") is None
+    from server.core.points import point_view
+    assert point_view(run.state, run.state.points["A"])["fired_ms"] == ms(6001)
+    run.step("reset", None, 9000)
+    assert ln.fired_ms(run.state, "A") is None
+    assert ln.fired_codes_of_reset(run.state) == ["A"]

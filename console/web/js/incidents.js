@@ -88,9 +88,11 @@ export class Incidents {
     ev.preventDefault();
     const text = $('#notice-text').value.trim();
     if (!text) return;
-    const district = $('#notice-district').value || null;
+    const picker = $('#notice-district');
+    // The picker lists the event's groups (or districts without a group level).
+    const to = picker.value ? {[picker.dataset.field === 'district' ? 'district' : 'group']: picker.value} : {};
     try {
-      await api('POST', `${this.ctx.base()}/notices`, {text, district});
+      await api('POST', `${this.ctx.base()}/notices`, {text, ...to});
       $('#notice-text').value = '';
     } catch (err) {
       this.ctx.fail(err);
@@ -100,6 +102,7 @@ export class Incidents {
   drawNotices() {
     $('#notices').replaceChildren(...this.notices.slice(0, 30).map((n) => el('li', null,
       el('small', null, `${time(n.at_ms)} `), n.text,
-      n.district ? el('small', null, ` (${this.ctx.districtName(n.district)})`) : '')));
+      n.group ? el('small', null, ` (${this.ctx.groupName(n.group)})`)
+        : n.district ? el('small', null, ` (${this.ctx.districtName(n.district)})`) : '')));
   }
 }

@@ -7,6 +7,7 @@ import {Events} from './events.js';
 import {applyStatic, getLang, onLangChange, setLang, setZone, t, time} from './i18n.js';
 import {Incidents} from './incidents.js';
 import {Live} from './live.js';
+import {MapView} from './map.js';
 import {Missing} from './missing.js';
 import {People} from './people.js';
 import {Points} from './points.js';
@@ -15,7 +16,7 @@ import {Audit, Reports} from './reports.js';
 import {$, $$, el, openDialog, setText, toast} from './util.js';
 
 const ROLES = ['viewer', 'operator', 'admin'];
-const VIEWS = ['events', 'dashboard', 'points', 'programme', 'people', 'incidents', 'control', 'reports', 'audit'];
+const VIEWS = ['events', 'dashboard', 'points', 'map', 'programme', 'people', 'incidents', 'control', 'reports', 'audit'];
 
 const state = {me: null, eventId: null, live: null, views: {}, frontPage: 'dashboard', events: null};
 window.__console = state; // for debugging and tests: the live store and the views
@@ -37,6 +38,11 @@ const ctx = {
     const live = state.live;
     const d = live && live.totals && live.totals.by_district[code];
     return d ? d.name : code;
+  },
+  groupName(code) {
+    const live = state.live;
+    const g = live && live.totals && live.totals.by_group && live.totals.by_group[code];
+    return g ? g.name : code;
   },
 };
 
@@ -144,6 +150,7 @@ async function boot() {
     events: state.views.events,
     dashboard: new Dashboard(live, ctx),
     points: new Points(live, ctx),
+    map: new MapView(live, ctx),
     missing: new Missing(live, ctx),
     incidents: new Incidents(live, ctx),
     control: new Control(live, ctx),

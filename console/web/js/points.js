@@ -17,6 +17,7 @@ const ROW_H = 36; // px, until measured: every row is one line high (see console
 const NO_DISTRICT = '-';
 const COLUMN_KEYS = {code: 'col.code', name: 'col.name', level: 'col.level', parent: 'edit.parent',
   chair: 'col.chair', phone: 'col.phone', expected: 'col.expected'};
+const REGISTRY = '/api/admin-units/registry.csv';
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 /** A sort key in which "xa 0-2" comes before "xa 0-10". */
@@ -33,10 +34,20 @@ function searchKey(p) {
   return k;
 }
 
+/** The event's grouping as the totals give it: by its group level (the
+ * communes of 2025, or districts), or by district for a registry without one. */
+export function grouping(totals) {
+  if (totals && totals.group_level) {
+    return {field: 'group', level: totals.group_level, by: totals.by_group || {}};
+  }
+  return {field: 'district', level: null, by: (totals && totals.by_district) || {}};
+}
+
 export function matches(p, f) {
   if (f.level && p.level !== f.level) return false;
-  if (f.district) {
-    if (f.district === NO_DISTRICT ? p.district : p.district !== f.district) return false;
+  if (f.group) {
+    const mine = p[f.groupField || 'group'];
+    if (f.group === NO_DISTRICT ? mine : mine !== f.group) return false;
   }
   switch (f.status) {
     case 'pending': if (p.checked_in) return false; break;
@@ -54,7 +65,7 @@ export class Points {
     this.live = live;
     this.ctx = ctx;
     this.root = $('#view-points');
-    this.filter = {q: '', level: '', district: '', status: '', sort: 'district'};
+    this.filter = {q: '', level: '', group: '', groupField: 'district', status: '', sort: 'group'};
     this.list = [];
     this.scroller = $('#points-scroll');
     this.table = new KeyedRows($('#points-rows'), (p) => this.cells(p), {
@@ -85,7 +96,7 @@ export class Points {
       this.filter.q = fold(ev.target.value);
       refilter();
     }, 120));
-    for (const [id, field] of [['#f-level', 'level'], ['#f-district', 'district'], ['#f-status', 'status'],
+    for (const [id, field] of [['#f-level', 'level'], ['#f-district', 'group'], ['#f-status', 'status'],
       ['#f-sort', 'sort']]) {
       $(id).addEventListener('change', (ev) => {
         this.filter[field] = ev.target.value;
@@ -102,6 +113,8 @@ export class Points {
       });
     }, {passive: true});
     $('#import-file').addEventListener('change', (ev) => this.importFile(ev.target));
+    $('#registry-form').addEventListener('submit', (ev) => this.downloadRegistry(ev));
+    $('#registry-province').addEventListener('focus', () => this.fillProvinces(), {once: true});
     $('#edit-form').addEventListener('submit', (ev) => this.saveEdit(ev));
     this.fillSelects();
   }
@@ -114,36 +127,61 @@ export class Points {
     opts($('#f-level'), [['', t('points.all_levels')], ...LEVELS.map((l) => [l, levelName(l)])], this.filter.level);
     opts($('#f-status'), [['', t('points.all_status')], ...STATUSES.map((s) => [s, t(`status.${s}`)])],
       this.filter.status);
-    opts($('#f-sort'), [['district', t('points.sort_district')], ['code', t('points.sort_code')],
+    const level = grouping(this.live.totals).level;
+    opts($('#f-sort'), [['group', level ? t('points.sort_group', {level: levelName(level)}) : t('points.sort_district')],
+      ['code', t('points.sort_code')],
       ['name', t('points.sort_name')], ['recent', t('points.sort_recent')]], this.filter.sort);
     opts($('#edit-form select[name=level]'), LEVELS.map((l) => [l, levelName(l)]), '');
     this.fillDistricts(true);
   }
 
-  /** The district filter follows the districts known in the totals. */
+  /** The group filter (and the notice picker) follow the groups known in the
+   * totals: the event's group level, or districts for a registry without one. */
   fillDistricts(force = false) {
-    const by = (this.live.totals && this.live.totals.by_district) || {};
-    const entries = Object.entries(by).map(([code, d]) => [code, d.name]);
-    entries.sort((a, b) => a[1].localeCompare(b[1], 'vi'));
-    const sig = entries.map((e) => e.join('=')).join('|') + getLang();
+    const g = grouping(this.live.totals);
+    const entries = Object.entries(g.by).map(([code, d]) => [code, d.name]);
+    entries.sort((a, b) => a[1].localeCompare(b[1], 'vi') || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const sig = g.field + (g.level || '') + entries.map((e) => e.join('=')).join('|') + getLang();
     if (!force && sig === this.districtSig) return;
+    const relabel = this.districtSig !== undefined && !force;
     this.districtSig = sig;
+    if (this.filter.groupField !== g.field) {
+      this.filter.groupField = g.field;
+      this.filter.group = '';
+    }
+    const level = g.level ? levelName(g.level) : null;
     const select = $('#f-district');
-    select.replaceChildren(el('option', {value: ''}, t('points.all_districts')),
-      ...entries.map(([code, name]) => el('option', {value: code, selected: code === this.filter.district}, name)),
-      el('option', {value: NO_DISTRICT, selected: this.filter.district === NO_DISTRICT}, t('points.no_district')));
+    select.dataset.field = g.field;
+    select.replaceChildren(el('option', {value: ''}, level ? t('points.all_groups', {level}) : t('points.all_districts')),
+      ...entries.map(([code, name]) => el('option', {value: code, selected: code === this.filter.group}, name)),
+      el('option', {value: NO_DISTRICT, selected: this.filter.group === NO_DISTRICT},
+        level ? t('points.no_group') : t('points.no_district')));
     const notice = $('#notice-district');
-    const keep = notice.value;
+    const keep = notice.dataset.field === g.field ? notice.value : '';
+    notice.dataset.field = g.field; // incidents.js sends it as "group" or "district"
     notice.replaceChildren(el('option', {value: ''}, t('notice.all')),
       ...entries.map(([code, name]) => el('option', {value: code, selected: code === keep}, t('notice.to', {name}))));
+    if (relabel) this.fillSort();
+    const head = $('#points-group-col');
+    if (head) setText(head, level || t('col.district'));
   }
 
-  districtName(code) {
+  fillSort() {
+    const level = grouping(this.live.totals).level;
+    const select = $('#f-sort');
+    const first = select.querySelector('option[value=group]');
+    if (first) first.textContent = level ? t('points.sort_group', {level: levelName(level)}) : t('points.sort_district');
+  }
+
+  groupName(p) {
+    const g = grouping(this.live.totals);
+    const code = p[g.field];
     if (!code) return '';
-    const d = this.live.totals && this.live.totals.by_district[code];
+    if (g.field === 'group' && p.group_name) return p.group_name;
+    const d = g.by[code];
     if (d) return d.name;
-    const p = this.live.points.get(code);
-    return p ? p.name : code;
+    const other = this.live.points.get(code);
+    return other ? other.name : code;
   }
 
   onChange(ch) {
@@ -163,11 +201,14 @@ export class Points {
   sorted(list) {
     const sort = this.filter.sort;
     const dn = new Map();
+    const field = grouping(this.live.totals).field;
     const districtKey = (p) => {
-      let k = dn.get(p.district);
+      const code = p[field];
+      let k = dn.get(code);
       if (k === undefined) {
-        k = p.district ? natural(fold(this.districtName(p.district))) : '\uffff';
-        dn.set(p.district, k);
+        // By the group's name, then its code (two communes may share a name); no group last.
+        k = code ? `${natural(fold(this.groupName(p)))}\u0000${code}` : '\uffff';
+        dn.set(code, k);
       }
       return k;
     };
@@ -243,7 +284,7 @@ export class Points {
       p.code,
       p.name,
       levelName(p.level),
-      this.districtName(p.district),
+      this.groupName(p),
       p.chair,
       p.phone ? {text: p.phone, href: `tel:${p.phone.replace(/[^\d+]/g, '')}`} : '',
       {badge: t(`status.${p.status}`), cls: `${p.status} ${p.online ? 'on' : 'off'}`},
@@ -312,6 +353,40 @@ export class Points {
       const p = await api('POST', `${this.ctx.base()}/points/${encodeURIComponent(code)}/token`);
       const link = `${location.origin}/p/${p.token}`;
       this.ctx.info(t('points.new_link', {code}), el('p', null, el('a', {href: link, target: '_blank'}, link)));
+    } catch (err) {
+      this.ctx.fail(err);
+    }
+  }
+
+  // -- the official list of administrative units (docs/protocol.md#admin-units-registry) --
+
+  /** The province picker's suggestions: the route without a name answers every province as candidates. */
+  async fillProvinces() {
+    const resp = await fetch(REGISTRY, {credentials: 'same-origin'}).catch(() => null);
+    const body = resp && !resp.ok ? await resp.json().catch(() => null) : null;
+    const names = (body && body.error && body.error.details && body.error.details.candidates) || [];
+    $('#registry-provinces').replaceChildren(...names.map((name) => el('option', {value: name})));
+  }
+
+  async downloadRegistry(ev) {
+    ev.preventDefault();
+    const name = $('#registry-province').value.trim();
+    try {
+      const resp = await fetch(`${REGISTRY}?province=${encodeURIComponent(name)}`, {credentials: 'same-origin'});
+      if (!resp.ok) {
+        const body = await resp.json().catch(() => ({}));
+        const err = body.error || {};
+        const names = (err.details && err.details.candidates) || [];
+        throw new ApiError(resp.status, err.code, names.length
+          ? `${err.message} — ${t('points.registry_candidates', {names: names.join(', ')})}` : err.message);
+      }
+      const url = URL.createObjectURL(await resp.blob());
+      const match = /filename="([^"]+)"/.exec(resp.headers.get('Content-Disposition') || '');
+      const a = el('a', {href: url, download: match ? match[1] : 'registry.csv'});
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
     } catch (err) {
       this.ctx.fail(err);
     }

@@ -27,7 +27,7 @@ from server.core.points.validation import (
 from server.core.state import EventState, Point
 from server.core.text import clean
 
-_DEFAULTS: dict[str, Any] = {"parent": None, "chair": "", "phone": "", "expected": 0}
+_DEFAULTS: dict[str, Any] = {"parent": None, "chair": "", "phone": "", "expected": 0, "lat": None, "lon": None}
 # Open incidents one point may have: enough for sound, picture, power and
 # network failing at once, few enough that one point cannot drown the
 # organizers' board. Checked when deciding, not in the fold (old journals

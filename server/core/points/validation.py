@@ -6,6 +6,7 @@ for the caller to raise or to list per import row.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from server.core import facts as f
@@ -13,7 +14,9 @@ from server.core.labels import row_error
 from server.core.state import EventState
 from server.core.text import clean
 
-POINT_FIELDS = ("code", "name", "level", "parent", "chair", "phone", "expected")
+POINT_FIELDS = ("code", "name", "level", "parent", "chair", "phone", "expected", "lat", "lon")
+# Optional coordinates (docs/protocol.md#import): a number in range, or empty for none.
+COORDINATES = {"lat": 90.0, "lon": 180.0}
 MAX_COUNT = 1_000_000
 MAX_NOTE = 500
 
@@ -30,10 +33,16 @@ def validate_fields(raw: dict[str, Any], *, partial: bool = False) -> tuple[dict
     for name in POINT_FIELDS:
         if name not in raw:
             if not partial:
-                out[name] = None if name == "parent" else (0 if name == "expected" else "")
+                out[name] = None if name in ("parent", *COORDINATES) else (0 if name == "expected" else "")
             continue
         value = raw[name]
-        if name == "expected":
+        if name in COORDINATES:
+            coordinate, ok = _coordinate(value, COORDINATES[name])
+            if ok:
+                out[name] = coordinate
+            else:
+                errors.append(row_error(name, "bad_coordinate", value=clean(value), limit=int(COORDINATES[name])))
+        elif name == "expected":
             number = _whole_number(value)
             if number is None:
                 errors.append(row_error(name, "not_whole_number", value=clean(value)))
@@ -66,6 +75,30 @@ def validate_fields(raw: dict[str, Any], *, partial: bool = False) -> tuple[dict
         if len(out.get(name) or "") > 200:
             errors.append(row_error(name, "too_long"))
     return out, errors
+
+
+def _coordinate(value: Any, limit: float) -> tuple[float | None, bool]:
+    """A latitude or longitude: (the number, True), (None, True) for an empty
+    cell or null, (None, False) for anything else or a number out of range."""
+    if value is None:
+        return None, True
+    if isinstance(value, bool):
+        return None, False
+    if isinstance(value, (int, float)):
+        number = float(value)
+    else:
+        if not isinstance(value, str):
+            return None, False
+        text = clean(value).replace(" ", "")
+        if text == "":
+            return None, True
+        try:
+            number = float(text.replace(",", ".") if text.count(",") == 1 and "." not in text else text)
+        except ValueError:
+            return None, False
+    if not math.isfinite(number) or not -limit <= number <= limit:
+        return None, False
+    return number, True
 
 
 def _whole_number(value: Any) -> int | None:

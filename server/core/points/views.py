@@ -19,6 +19,8 @@ def status_of(state: EventState, point: Point) -> str:
 
 def point_view(state: EventState, point: Point, *, with_token: bool = False) -> dict[str, Any]:
     """The ``point`` object of the REST API and the console frames."""
+    from server.core.launch import fired_ms  # the launch builds on the points: imported late
+
     pres = state.live.presence.get(point.code)
     view: dict[str, Any] = {
         "code": point.code,
@@ -31,6 +33,8 @@ def point_view(state: EventState, point: Point, *, with_token: bool = False) -> 
         "chair": point.chair,
         "phone": point.phone,
         "expected": point.expected,
+        "lat": point.lat,
+        "lon": point.lon,
         "status": status_of(state, point),
         "checked_in": point.checked_in,
         "attendees": point.attendees,
@@ -43,6 +47,7 @@ def point_view(state: EventState, point: Point, *, with_token: bool = False) -> 
         "secure": pres.secure if pres else None,
         "incidents_open": state.live.open_incidents.get(point.code, 0),
         "too_many_connections": bool(pres and (pres.crowded or pres.remote_crowded)),
+        "fired_ms": fired_ms(state, point.code),
     }
     if with_token:
         view["token"] = point.token

@@ -223,6 +223,8 @@ class PointCreate(_Model):
     chair: str | None = None
     phone: str | None = None
     expected: int | None = Field(None, ge=0)
+    lat: float | None = Field(None, ge=-90, le=90, description="latitude, decimal degrees; null: none")
+    lon: float | None = Field(None, ge=-180, le=180, description="longitude, decimal degrees; null: none")
 
 
 class PointPatch(_Model):
@@ -232,6 +234,8 @@ class PointPatch(_Model):
     chair: str | None = None
     phone: str | None = None
     expected: int | None = Field(None, ge=0)
+    lat: float | None = Field(None, ge=-90, le=90, description="latitude, decimal degrees; null: none")
+    lon: float | None = Field(None, ge=-180, le=180, description="longitude, decimal degrees; null: none")
 
 
 class PointView(BaseModel):
@@ -245,6 +249,8 @@ class PointView(BaseModel):
     chair: str | None
     phone: str | None
     expected: int | None
+    lat: float | None = Field(None, description="optional coordinates (docs/protocol.md#import)")
+    lon: float | None = None
     status: Literal["pending", "checked_in", "incident"]
     checked_in: bool
     attendees: int
@@ -259,6 +265,7 @@ class PointView(BaseModel):
     incidents_open: int
     too_many_connections: bool = Field(description="an upgrade was refused for too many sockets: rotate the link")
     token: str | None = Field(None, description="admins only")
+    fired_ms: float | None = Field(None, description="when its screen fired in the current launch; null: not reported")
 
 
 class Counts(_Model):
@@ -385,6 +392,10 @@ OPERATIONS: list[Op] = [
      {200: LaunchObject}, [EID]),
     ("post", "/api/events/{eid}/launch/reset", "Back to idle after a rehearsal or an abort", None,
      {200: LaunchObject}, [EID]),
+    ("get", "/api/admin-units/registry.csv",
+     "The import sheet of a province (or the country) from the official administrative units", None,
+     {200: "csv"}, [{"name": q, "in": "query", "required": False, "schema": {"type": "string"}}
+                    for q in ("province", "all")]),
 ]
 
 # Every refusal an operation can give, all with the coded error body.
@@ -435,7 +446,9 @@ def build(roles: Callable[[str, str], str]) -> dict[str, Any]:
             op["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(body, schemas)}}}
         for status, model in answers.items():
             answer: dict[str, Any] = {"description": "OK" if status < 300 else summary}
-            if model is not None:
+            if model == "csv":
+                answer["content"] = {"text/csv": {"schema": {"type": "string"}}}
+            elif model is not None:
                 answer["content"] = {"application/json": {"schema": _ref(model, schemas)}}
             op["responses"][str(status)] = answer
         for status, why in _REFUSALS.items():

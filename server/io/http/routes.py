@@ -27,7 +27,18 @@ from typing import Literal
 
 from aiohttp import web
 
-from server.io.http import ceremony, desks, files, links, openapi, pages, people, reports, rest
+from server.io.http import (
+    ceremony,
+    desks,
+    files,
+    links,
+    openapi,
+    pages,
+    people,
+    registry,
+    reports,
+    rest,
+)
 from server.io.http.auth import ROLE_OF_KEY, authorize, desk_rule, identify
 from server.io.ws import console as ws_console
 from server.io.ws import point as ws_point
@@ -114,6 +125,7 @@ ROUTES: tuple[Route, ...] = (
     R("POST", "/api/events/{eid}/points/{code}/token", rest.rotate_token, "admin", desk=SUB_OP),
     R("GET", "/api/events/{eid}/links.csv", links.links_csv, "admin", desk=SUB_VIEW),
     R("GET", "/api/events/{eid}/links.html", links.links_html, "admin", desk=SUB_VIEW),
+    R("GET", "/api/admin-units/registry.csv", registry.registry_csv, "admin", desk=NO),
     # -- the morning -------------------------------------------------------------------------
     R("GET", "/api/events/{eid}/totals", rest.totals, "viewer", desk=SUB),
     R("GET", "/api/events/{eid}/incidents", rest.list_incidents, "viewer", desk=SUB),

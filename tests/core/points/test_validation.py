@@ -83,3 +83,55 @@ def test_validate_fields_partial_checks_only_the_given_fields() -> None:
                                                       ("V1", "C2", False), ("NEW", "V1", False)])
 def test_would_cycle(th: Journal, code: str, parent: str, loop: bool) -> None:
     assert pts.would_cycle(th.state, code, parent) is loop
+
+
+# -- optional coordinates (docs/protocol.md#import) ---------------------------------------------
+
+
+@pytest.mark.parametrize(("over", "lat", "lon"), [
+    ({"lat": 19.8, "lon": 105.77}, 19.8, 105.77),
+    ({"lat": "19,8", "lon": " 105.77 "}, 19.8, 105.77),
+    ({"lat": -90, "lon": 180}, -90.0, 180.0),
+    ({"lat": "", "lon": None}, None, None),
+    ({}, None, None),
+])
+def test_coordinates_are_optional_numbers(th: Journal, over: dict[str, Any], lat: Any, lon: Any) -> None:
+    """Catches coordinates dropped, kept as text, or required."""
+    [fact] = pts.decide_create(th.state, {**GOOD, **over}, NOW, "tok", ADMIN).facts
+    assert (fact.lat, fact.lon) == (lat, lon)
+    th.fold([fact])
+    view = pts.point_view(th.state, th.state.points["C4"])
+    assert (view["lat"], view["lon"]) == (lat, lon)
+
+
+@pytest.mark.parametrize("over", [
+    {"lat": 90.01}, {"lat": -91}, {"lon": 180.5}, {"lon": -181}, {"lat": "north"}, {"lat": True},
+    {"lon": "nan"}, {"lon": "inf"}, {"lat": [1]}, {"lat": "1e3"},
+])
+def test_a_bad_coordinate_is_a_validation_error_and_changes_nothing(th: Journal, over: dict[str, Any]) -> None:
+    """Catches an out-of-range or non-numeric coordinate stored (a dot off the map)."""
+    with raises(BadRequest, "validation_error") as info:
+        pts.decide_create(th.state, {**GOOD, **over}, NOW, "tok", ADMIN)
+    [detail] = info.value.details
+    assert (detail["column"], detail["code"]) == (next(iter(over)), "bad_coordinate")
+    assert "C4" not in th.state.points
+    with raises(BadRequest, "validation_error"):
+        pts.decide_patch(th.state, "D1", over, NOW, ADMIN)
+    assert th.state.points["D1"].lat is None
+
+
+def test_patch_sets_and_clears_coordinates(th: Journal) -> None:
+    """Catches a patch that cannot set, or cannot clear, a point's coordinates."""
+    th.decide(pts.decide_patch(th.state, "D1", {"lat": 19.9, "lon": "105.4"}, NOW, ADMIN))
+    assert (th.state.points["D1"].lat, th.state.points["D1"].lon) == (19.9, 105.4)
+    th.decide(pts.decide_patch(th.state, "D1", {"lat": None}, NOW, ADMIN))
+    assert (th.state.points["D1"].lat, th.state.points["D1"].lon) == (None, 105.4)
+
+
+def test_an_old_upsert_without_coordinates_still_folds(th: Journal) -> None:
+    """Catches the optional fields made required: older journals must replay."""
+    from server.core import facts as f
+    old = ('{"type": "point.upserted", "at_ms": 1, "actor": null, "code": "OLD", "name": "Xã Cũ", '
+           '"level": "commune", "parent": "D1", "chair": "", "phone": "", "expected": 3, "token": "t-old"}')
+    th.fold([f.parse_fact(old)])
+    assert (th.state.points["OLD"].lat, th.state.points["OLD"].lon) == (None, None)

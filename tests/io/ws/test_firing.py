@@ -4,13 +4,14 @@ frames in a few durable writes, each ack after the write that holds its report."
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import aiohttp
 
 from server.io.http.auth import STORE_KEY
 from server.io.ws import firing
-from tests.utils import Api, timeout, tree_csv
+from tests.utils import Api, timeout, tree_csv, wait_until
 
 
 async def _fired_event(server) -> tuple[str, dict[str, str], float]:
@@ -140,3 +141,39 @@ async def test_same_id_twice_in_one_window_is_one_entry(server) -> None:
         await b.close()
     assert durable.writes == [1]
     assert firing.batcher(server.app[STORE_KEY].event(eid)).writes == 1
+
+
+async def test_the_console_delta_carries_fired_points_and_their_reset(server) -> None:
+    """Catches a fired report that reaches the console only as figures (no
+    point view with ``fired_ms``: the map cannot flash it), or a reset that
+    leaves the console showing points as fired."""
+    api: Api = server.api
+    eid = await api.event()
+    await api.import_csv(eid, tree_csv(1, 2, 0)[0])  # 4 points
+    tokens = {p["code"]: p["token"] for p in await api.points(eid)}
+    await api.call("POST", f"/api/events/{eid}/launch/arm", 200, json={"countdown_ms": 3000, "rehearsal": True})
+    fire_at = float((await api.call("POST", f"/api/events/{eid}/launch/press", 200, json={"key": "A"}))["fire_at_ms"])
+    headers = {"Authorization": api.headers["Authorization"]}
+    async with aiohttp.ClientSession() as s:
+        console = await s.ws_connect(f"{server.ws}/ws/console?event={eid}", headers=headers)
+        snap = await console.receive_json(timeout=timeout(5))
+        assert snap["type"] == "snapshot" and all(p["fired_ms"] is None for p in snap["points"])
+
+        async def fired_views(want: dict[str, Any]) -> None:
+            seen: dict[str, Any] = {}
+            while any(seen.get(c, "unset") != v for c, v in want.items()):
+                frame = await console.receive_json(timeout=timeout(5))
+                if frame["type"] == "delta":
+                    seen.update({p["code"]: p["fired_ms"] for p in frame["points"]})
+
+        point = await s.ws_connect(f"{server.ws}/ws/point?token={tokens['D0-C1']}")
+        await point.receive_json(timeout=timeout(5))
+        report = _report("D0-C1", fire_at, 1)
+        await point.send_json(report)
+        assert (await _reply(point, report["id"]))["type"] == "ack"
+        await fired_views({"D0-C1": report["fired_ms"]})
+        await wait_until(lambda: time.time() * 1000 > fire_at + 50, seconds=timeout(10), what="the fire time")
+        await api.call("POST", f"/api/events/{eid}/launch/reset", 200)
+        await fired_views({"D0-C1": None})
+        await point.close()
+        await console.close()
