@@ -163,7 +163,9 @@ export class People {
       Object.assign($('#desk-bulk-csv'), {href: csv, download: `desks-${eid}.csv`});
       Object.assign($('#desk-bulk-sheet'), {href: sheet, download: `desks-${eid}.html`});
       setText($('#desk-bulk-summary'), t('desk.bulk_done', {n: num(out.created.length), m: num(out.existing.length)}));
-      $('#desk-bulk-csv').hidden = $('#desk-bulk-sheet').hidden = !out.created.length;
+      for (const node of [$('#desk-bulk-csv'), $('#desk-bulk-sheet'), $('#desk-bulk-result .banner')]) {
+        node.hidden = !out.created.length;
+      }
       $('#desk-bulk-result').hidden = false;
       await this.load();
     } catch (err) {
