@@ -71,18 +71,20 @@ def _quote(text: str, limit: int = 80) -> str:
 class AuditLog:
     """Organizer actions, fed fact by fact in journal order."""
 
-    __slots__ = ("_points", "entries", "seq")
+    __slots__ = ("_points", "_tokens", "entries", "seq")
 
     def __init__(self) -> None:
         self.seq = 0
         self.entries: list[Entry] = []  # oldest first
         self._points: dict[str, dict[str, Any]] = {}  # code -> its fields, to name what an edit changed
+        self._tokens: dict[str, dict[str, Any]] = {}  # token hash -> name, scope: to name what a revocation ended
 
     def feed(self, seq: int, fact: Any) -> None:
         if seq <= self.seq:
             return
         self.seq = seq
-        before = self._points.get(getattr(fact, "code", ""), None)
+        before = (self._tokens.get(fact.token_hash) if isinstance(fact, f.OrganizerTokenRevoked)
+                  else self._points.get(getattr(fact, "code", ""), None))
         self._track(fact)
         if fact.actor is None and not (isinstance(fact, f.ReportSnapshotTaken) and fact.automatic):
             return
@@ -98,7 +100,7 @@ class AuditLog:
             return
         vi, en = summarize(fact, before)
         entry = Entry(seq=seq, first_seq=seq, at_ms=fact.at_ms, actor=fact.actor, type=fact.type, summary=vi,
-                      summary_en=en, target=getattr(fact, "code", None))
+                      summary_en=en, target=getattr(fact, "code", None) or _desk_point(fact, before))
         if fact.type in _GROUPED:
             entry.codes = [fact.code]
             entry.created = 1 if fact.type == "point.upserted" and before is None else 0
@@ -110,7 +112,9 @@ class AuditLog:
         return self
 
     def _track(self, fact: Any) -> None:
-        if isinstance(fact, f.PointUpserted):
+        if isinstance(fact, f.OrganizerTokenIssued):
+            self._tokens[fact.token_hash] = {"name": fact.name, "scope": fact.scope}
+        elif isinstance(fact, f.PointUpserted):
             self._points[fact.code] = {n: getattr(fact, n) for n in _POINT_FIELDS}
         elif isinstance(fact, f.PointDeleted):
             self._points.pop(fact.code, None)
@@ -131,6 +135,21 @@ class AuditLog:
                 break
             found.append(entry.view())
         return {"items": found, "seq": self.seq, "more": more}
+
+
+def _with_scope(vi: str, en: str, scope: Any) -> tuple[str, str]:
+    """A desk's token (docs/protocol.md#desks): its unit and event named in the summary."""
+    if scope is None:
+        return vi, en
+    return (f"{vi}, bàn của đơn vị {scope.point} (sự kiện {scope.event})",
+            f"{en}, the desk of the unit {scope.point} (event {scope.event})")
+
+
+def _desk_point(fact: Any, before: dict[str, Any] | None) -> str | None:
+    """The unit of a desk's token issued or revoked: the entry's target."""
+    scope = getattr(fact, "scope", None) if isinstance(fact, f.OrganizerTokenIssued) else (
+        before["scope"] if isinstance(fact, f.OrganizerTokenRevoked) and before else None)
+    return scope.point if scope is not None else None
 
 
 def _group_summary(e: Entry) -> tuple[str, str]:
@@ -166,10 +185,15 @@ def summarize(fact: Any, before: dict[str, Any] | None = None) -> tuple[str, str
         who = _quote(fact.name) if fact.name else fact.keyholder_id
         return f"Thu hồi liên kết người bấm nút {who}", f"Revoked the key holder {who}"
     if isinstance(fact, f.OrganizerTokenIssued):
-        return (f"Cấp mã truy cập cho {_quote(fact.name)} ({_ROLE_VI.get(fact.role, fact.role)})",
-                f"Issued an access token to {_quote(fact.name)} ({fact.role})")
+        vi, en = (f"Cấp mã truy cập cho {_quote(fact.name)} ({_ROLE_VI.get(fact.role, fact.role)})",
+                  f"Issued an access token to {_quote(fact.name)} ({fact.role})")
+        return _with_scope(vi, en, fact.scope)
     if isinstance(fact, f.OrganizerTokenRevoked):
-        return f"Thu hồi mã truy cập {fact.token_hash[:12]}", f"Revoked the access token {fact.token_hash[:12]}"
+        tid = fact.token_hash[:12]
+        if before is None:
+            return f"Thu hồi mã truy cập {tid}", f"Revoked the access token {tid}"
+        return _with_scope(f"Thu hồi mã truy cập {tid} của {_quote(before['name'])}",
+                           f"Revoked the access token {tid} of {_quote(before['name'])}", before["scope"])
     if isinstance(fact, f.PointUpserted):
         if before is None:
             return f"Thêm điểm cầu {code} ({fact.name})", f"Added the point {code} ({fact.name})"

@@ -399,18 +399,24 @@ _set = object.__setattr__
 class _Trusted:
     """How to build one model class from a decoded dict, without validation."""
 
-    __slots__ = ("cls", "defaults", "n", "nested")
+    __slots__ = ("cls", "defaults", "n", "nested", "one")
 
-    def __init__(self, cls: type[BaseModel], nested: tuple[str, _Trusted] | None = None) -> None:
+    def __init__(self, cls: type[BaseModel], nested: tuple[str, _Trusted] | None = None,
+                 one: tuple[str, _Trusted] | None = None) -> None:
         self.cls = cls
         self.defaults = _defaults(cls)
         self.n = len(cls.model_fields)  # looked up once: a class attribute lookup per fact cost ~1 µs
-        self.nested = nested
+        self.nested = nested  # a field holding a tuple of models
+        self.one = one  # a field holding one model, or None
 
     def build(self, values: dict[str, Any]) -> Any:
         if self.nested is not None:
             name, inner = self.nested
             values[name] = tuple([inner.build(v) for v in values[name]])
+        if self.one is not None:
+            name, inner = self.one
+            if values.get(name) is not None:
+                values[name] = inner.build(values[name])
         fields_set = set(values)
         if len(values) < self.n:
             values = {**self.defaults, **values}
@@ -426,6 +432,7 @@ class _Trusted:
 _TRUSTED: dict[str, _Trusted] = {cls.model_fields["type"].default: _Trusted(cls) for cls in _FACT_CLASSES}
 _TRUSTED["agenda.set"] = _Trusted(AgendaSet, ("items", _Trusted(AgendaItemSpec)))
 _TRUSTED["launch.fired_batch"] = _Trusted(LaunchFiredBatch, ("reports", _Trusted(FiredEntry)))
+_TRUSTED["org.token_issued"] = _Trusted(OrganizerTokenIssued, one=("scope", _Trusted(DeskScope)))
 _BY_CLASS: dict[type[BaseModel], _Trusted] = {FiredEntry: _Trusted(FiredEntry)}
 
 

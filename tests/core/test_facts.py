@@ -39,6 +39,8 @@ EXAMPLES: list[Any] = [
     f.NoticeSent(at_ms=T, text="Chuẩn bị"),
     f.NoticeSent(at_ms=T, text="Chuẩn bị", district="H01"),
     f.OrganizerTokenIssued(at_ms=T, token_hash="h", name="Ops", role="operator"),
+    f.OrganizerTokenIssued(at_ms=T, token_hash="d", name="Bàn Xã A", role="viewer",  # a desk: a nested scope
+                           scope=f.DeskScope(event="ev-1", point="X-A")),
     f.OrganizerTokenRevoked(at_ms=T, token_hash="h"),
     f.SessionOpened(at_ms=T, actor="Ops", session_hash="s" * 64, token_hash="h", expires_ms=T + 7 * 86_400_000),
     f.SessionClosed(at_ms=T, session_hash="s" * 64),

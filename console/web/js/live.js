@@ -39,6 +39,7 @@ export class Live {
     this.launch = null;
     this.launchFired = null;
     this.event = null;
+    this.scope = null;
     this.seq = 0;
     this.offsets = [];
     this.offset = 0;
@@ -71,9 +72,12 @@ export class Live {
     this.ws = ws;
     this.onStatus('connecting');
     ws.onmessage = (msg) => this.onFrame(msg.data);
-    ws.onclose = () => {
+    ws.onclose = (ev) => {
       if (this.ws !== ws) return;
       this.ws = null;
+      // 4403: the credential was revoked (a desk shut out by the province,
+      // docs/protocol.md#desks): ask at once whether the session still stands.
+      if (ev.code === 4403) this.onAuthLost(ev.code);
       this.retry();
     };
   }
@@ -133,6 +137,7 @@ export class Live {
         this.agenda = frame.agenda;
         this.launch = frame.launch;
         this.launchFired = frame.launch_fired || null;
+        this.scope = frame.scope || null; // a desk's console: {point, name} (docs/protocol.md#desks)
         this.clockSample(frame.totals && frame.totals.as_of_ms);
         ch.snapshot = true;
         this.onStatus('live');

@@ -3,6 +3,7 @@
 import {ApiError, api, get} from './api.js';
 import {Control} from './control.js';
 import {Dashboard} from './dashboard.js';
+import {Desks} from './desks.js';
 import {Events} from './events.js';
 import {applyStatic, getLang, onLangChange, setLang, setZone, t, time} from './i18n.js';
 import {Incidents} from './incidents.js';
@@ -16,7 +17,8 @@ import {Audit, Reports} from './reports.js';
 import {$, $$, el, openDialog, setText, toast} from './util.js';
 
 const ROLES = ['viewer', 'operator', 'admin'];
-const VIEWS = ['events', 'dashboard', 'points', 'map', 'programme', 'people', 'incidents', 'control', 'reports', 'audit'];
+const VIEWS = ['events', 'dashboard', 'points', 'map', 'programme', 'people', 'desks', 'incidents', 'control',
+  'reports', 'audit'];
 
 const state = {me: null, eventId: null, live: null, views: {}, frontPage: 'dashboard', events: null};
 window.__console = state; // for debugging and tests: the live store and the views
@@ -25,6 +27,8 @@ const ctx = {
   eventId: () => state.eventId,
   base: () => `/api/events/${encodeURIComponent(state.eventId || '')}`,
   can: (role) => !!state.me && ROLES.indexOf(state.me.role) >= ROLES.indexOf(role),
+  /** A desk's scope ({event, point, point_name, event_name}), or null for the province's console. */
+  desk: () => (state.me && state.me.scope) || null,
   fail(err) {
     if (err instanceof ApiError && err.status === 403) toast(t('common.forbidden'), 'error');
     else toast(t('common.error', {msg: err.message}), 'error');
@@ -98,6 +102,8 @@ async function checkSession() {
     if (err.status === 401) {
       if (state.live) state.live.close();
       showLogin();
+      // A desk is shut out when the province revokes it (docs/protocol.md#desks).
+      if (state.me && state.me.scope) setText($('#login-error'), t('desk.shut_out'));
     }
   }
 }
@@ -116,15 +122,17 @@ async function boot() {
   document.body.classList.remove('booting', 'role-viewer', 'role-operator', 'role-admin');
   document.body.classList.add(`role-${me.role}`);
   document.body.dataset.role = me.role;
+  applyDesk(me.scope);
   $('#login').hidden = true;
   $('#app').hidden = false;
   showWho();
   const events = await get('/api/events');
   const wanted = new URLSearchParams(location.search).get('event');
-  const chosen = events.find((e) => e.id === wanted) || events[events.length - 1];
+  const home = me.scope && events.find((e) => e.id === me.scope.event);
+  const chosen = home || events.find((e) => e.id === wanted) || events[events.length - 1];
   fillEventSelect(events, chosen);
   // The event list is the front page when there are several and none was chosen.
-  state.frontPage = events.length > 1 && !wanted ? 'events' : 'dashboard';
+  state.frontPage = events.length > 1 && !wanted && !home ? 'events' : 'dashboard';
   if (!state.views.events) state.views.events = new Events(ctx);
   document.body.classList.toggle('no-event', !chosen);
   if (!chosen) {
@@ -145,6 +153,10 @@ async function boot() {
       setZone(live.event.timezone);
       setText($('#event-name'), live.event.name);
     }
+    if (ch.snapshot && live.scope && state.me.scope) {
+      state.me.scope.point_name = live.scope.name || state.me.scope.point_name;
+      showDesk();
+    }
   });
   state.views = {
     events: state.views.events,
@@ -158,6 +170,7 @@ async function boot() {
     audit: new Audit(live, ctx),
     programme: new Programme(live, ctx),
     people: new People(live, ctx),
+    desks: new Desks(ctx),
   };
   live.connect();
   route();
@@ -166,6 +179,32 @@ async function boot() {
 function showWho() {
   const me = state.me;
   if (me) setText($('#who'), `${me.name} (${t(`role.${me.role}`)})`);
+  showDesk();
+}
+
+/** A desk's console (docs/protocol.md#desks): only the tabs and controls it
+ * may use (`data-desk="hide"` elsewhere; `data-desk-need` the role a desk needs
+ * where it differs from the province's), its unit's name in the header. */
+function applyDesk(scope) {
+  document.body.classList.toggle('desk', !!scope);
+  if (!scope) return;
+  for (const node of $$('[data-desk-need]')) node.dataset.need = node.dataset.deskNeed;
+}
+
+function showDesk() {
+  const scope = state.me && state.me.scope;
+  const node = $('#desk-unit');
+  node.hidden = !scope;
+  if (!scope) return;
+  setText(node, t('desk.unit', {name: scope.point_name || scope.point}));
+  node.title = t('desk.unit_title');
+}
+
+/** May this console show `name`? A desk sees no view hidden from it. */
+function allowed(name) {
+  if (!ctx.desk()) return true;
+  const tab = $(`.tabs a[data-view="${name}"]`);
+  return !tab || tab.dataset.desk !== 'hide';
 }
 
 function fillEventSelect(events, chosen) {
@@ -186,6 +225,7 @@ function setConn(kind, delay) {
 
 function route() {
   let name = VIEWS.includes(location.hash.slice(1)) ? location.hash.slice(1) : state.frontPage;
+  if (!allowed(name)) name = 'dashboard';
   if (!state.eventId) name = 'events';
   for (const section of $$('.view')) section.hidden = section.dataset.view !== name;
   for (const a of $$('.tabs a')) a.classList.toggle('active', a.dataset.view === name);

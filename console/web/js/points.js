@@ -294,8 +294,10 @@ export class Points {
       p.rtt_ms === null || p.rtt_ms === undefined ? '' : `${num(Math.round(p.rtt_ms))} ms`,
       p.incidents_open ? num(p.incidents_open) : '',
     ];
-    if (this.ctx.can('admin')) {
+    if (this.ctx.can('admin') && !this.ctx.desk()) {
       cells.push({buttons: [{label: t('points.edit'), action: 'edit'}, {label: t('points.rotate'), action: 'rotate'}]});
+    } else if (this.ctx.desk() && this.ctx.can('operator')) { // a desk rotates its own points' links
+      cells.push({buttons: [{label: t('points.rotate'), action: 'rotate'}]});
     } else {
       cells.push('');
     }

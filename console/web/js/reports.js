@@ -32,7 +32,7 @@ export class Reports {
   }
 
   async load() {
-    if (!this.ctx.eventId()) return;
+    if (!this.ctx.eventId() || this.ctx.desk()) return; // a desk has no snapshots (docs/protocol.md#desks)
     try {
       this.snapshots = await get(`${this.ctx.base()}/report/snapshots`);
     } catch (err) {
@@ -131,7 +131,7 @@ export class Audit {
   }
 
   async newer() {
-    if (!this.ctx.eventId()) return;
+    if (!this.ctx.eventId() || this.ctx.desk()) return; // a desk has no snapshots (docs/protocol.md#desks)
     try {
       const after = this.items.length ? this.items[0].seq : 0;
       const page = await this.fetch({after_seq: String(after)});

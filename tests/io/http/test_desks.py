@@ -265,3 +265,45 @@ async def test_desks_in_bulk_once_with_their_sheet(server) -> None:
     assert trong["points"] == 3 and trong["checked_in"] == 1 and trong["incidents_open"] == 1
     status, body = await m.desk.call("GET", f"/api/events/{m.eid}/desks")
     assert status == 403 and body["error"]["code"] == "forbidden"
+
+
+async def test_the_audit_names_each_desk_its_unit_and_its_actions(server) -> None:
+    """Catches a desk's creation or revocation in the tokens' audit without
+    its unit (or a revocation that does not say whose token), and a desk's
+    resolve, notice or link rotation in the event's audit under another name."""
+    m = await Morning(server).setup()
+    await m.changes("a")
+    d, eid = m.desk, m.eid
+    await d.call("POST", f"/api/events/{eid}/incidents/{m.incidents['IN-1']}/resolve", 200)
+    await d.call("POST", f"/api/events/{eid}/notices", 201, json={"text": "Xã Trong chuẩn bị"})
+    await d.call("POST", f"/api/events/{eid}/points/IN-2/token", 200)
+    await m.api.call("DELETE", f"/api/tokens/{m.desk_id}", 204)
+    org = (await m.api.call("GET", "/api/tokens/audit", 200))["items"]
+    revoked, issued = org[0], org[1]
+    assert issued["type"] == "org.token_issued" and issued["target"] == "IN"
+    assert "“Bàn Xã Trong”" in issued["summary"] and f"bàn của đơn vị IN (sự kiện {eid})" in issued["summary"]
+    assert "the desk of the unit IN" in issued["summary_en"]
+    assert revoked["type"] == "org.token_revoked" and revoked["target"] == "IN"
+    assert revoked["summary"] == (f"Thu hồi mã truy cập {m.desk_id} của “Bàn Xã Trong”, "
+                                  f"bàn của đơn vị IN (sự kiện {eid})")
+    items = (await m.api.call("GET", f"/api/events/{eid}/audit", 200))["items"]
+    by_desk = {i["type"] for i in items if i["actor"] == "Bàn Xã Trong"}
+    assert {"incident.resolved", "notice.sent", "point.token_rotated"} <= by_desk, items
+
+
+async def test_bulk_desks_with_both_sheets_in_the_json_answer(server) -> None:
+    """Catches the console's bulk action (``sheets=1``) getting sheets that
+    are not the created desks', or a bad ``sheets`` or ``format`` that still
+    creates desks."""
+    m = await Morning(server).setup()
+    for query in ("format=pdf", "sheets=yes"):
+        status, body = await m.api.call("POST", f"/api/events/{m.eid}/desks?{query}", json={"level": "village"})
+        assert status == 400 and body["error"]["code"] == "validation_error", query
+    assert [t for t in await m.api.call("GET", "/api/tokens", 200) if t["scope"]] != []
+    assert len(await m.api.call("GET", f"/api/events/{m.eid}/desks", 200)) == 1  # Xã Trong's only
+    out = await m.api.call("POST", f"/api/events/{m.eid}/desks?sheets=1", 201, json={"level": "village"})
+    rows = list(csv.reader(io.StringIO(out["csv"].lstrip("\ufeff"))))
+    assert sorted(r[4] for r in rows[1:]) == sorted(d["login_url"] for d in out["created"])
+    assert out["html"].count("<svg") == len(out["created"]) == 4
+    plain = await m.api.call("POST", f"/api/events/{m.eid}/desks", 200, json={"level": "village"})
+    assert "csv" not in plain and "html" not in plain and plain["created"] == []

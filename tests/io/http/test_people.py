@@ -133,7 +133,7 @@ async def test_organizer_token_login_link_last_use_and_audit(server) -> None:
     await api.call("DELETE", f"/api/tokens/{made['id']}", 204)
     audit = await api.call("GET", "/api/tokens/audit", 200)
     assert [i["summary"] for i in audit["items"]][:2] == [
-        f"Thu hồi mã truy cập {made['id']}", "Cấp mã truy cập cho “Máy tính bảng 1” (điều hành)"]
+        f"Thu hồi mã truy cập {made['id']} của “Máy tính bảng 1”", "Cấp mã truy cập cho “Máy tính bảng 1” (điều hành)"]
     status, _ = await Api(server.base, api.session, made["token"]).call("GET", "/api/tokens/audit")
     assert status == 401
 
