@@ -153,6 +153,37 @@ class Console:
         return {"max_gap_s": gap, "gap_began_s": at - t0, "deltas": len(inside), "window_s": t1 - t0}
 
 
+class DeskConsoles:
+    """Desks' consoles (tokens scoped to one commune each, docs/protocol.md#desks),
+    connected through the run: what the scoped filtering costs the launch."""
+
+    def __init__(self, s: aiohttp.ClientSession, base: str, eid: str) -> None:
+        self.s, self.base, self.eid = s, base, eid
+        self.frames = self.bytes = self.n = 0
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def start(self, n: int, run: Run) -> None:
+        created = (await run.call(run.ld, "POST", f"/api/events/{self.eid}/desks", (200, 201),
+                                  json={"level": "commune", "role": "viewer"}))["created"]
+        if len(created) < n:
+            raise RuntimeError(f"only {len(created)} communes for {n} desk consoles")
+        url = self.base.replace("http", "ws", 1) + f"/ws/console?event={self.eid}"
+        for d in created[:n]:
+            ws = await self.s.ws_connect(url, headers={"Authorization": f"Bearer {d['token']}"}, max_msg_size=0)
+            self.tasks.append(asyncio.create_task(self._read(ws)))
+            self.n += 1
+
+    async def _read(self, ws: Any) -> None:
+        async for msg in ws:
+            if msg.type == aiohttp.WSMsgType.TEXT:
+                self.frames += 1
+                self.bytes += len(msg.data)
+
+    def stop(self) -> None:
+        for t in self.tasks:
+            t.cancel()
+
+
 class Trickle:
     """A few points that update their count every 100 ms between them; send → ack in ms."""
 
@@ -509,6 +540,10 @@ class Run:
         self.ld, self.eid, self.tokens = await self.launchday("launchday", ())
         self.console = Console(self.s, self.ld.base, self.eid)
         await self.console.start()
+        if self.args.desk_consoles:
+            self.desks = DeskConsoles(self.s, self.ld.base, self.eid)
+            await self.desks.start(self.args.desk_consoles, self)
+            self.out["desk_consoles"] = self.desks.n
         self.trickle = Trickle(self.s, self.ld.base, self.tokens[self.n:])
         await self.trickle.start()
 
@@ -523,6 +558,9 @@ class Run:
         finally:
             if getattr(self, "trickle", None):
                 self.trickle.stop()
+            if getattr(self, "desks", None):
+                self.out["desk_frames"], self.out["desk_bytes"] = self.desks.frames, self.desks.bytes
+                self.desks.stop()
             if getattr(self, "console", None) and self.console.task:
                 self.console.task.cancel()
             if getattr(self, "ld", None) and self.ld.proc and self.ld.proc.poll() is None:
@@ -552,6 +590,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path)
     ap.add_argument("--no-docs", action="store_true")
     ap.add_argument("--wait-quiet", type=float, default=0, metavar="S")
+    ap.add_argument("--desk-consoles", type=int, default=0, metavar="N",
+                    help="N desks (one commune each) keep a console open through the run (docs/protocol.md#desks)")
     ap.add_argument("--pin", action=argparse.BooleanOptionalAction, default=True,
                     help="servers on half the CPUs, clients (fleets and this process) on the other half (default)")
     args = ap.parse_args()
@@ -593,7 +633,9 @@ def main() -> None:
         + ([f"--trials {args.trials}"] if args.trials != 5 and not args.smoke else [])
         + (["--no-variants"] if args.no_variants and not args.smoke else [])
         + ([f"--wait-quiet {args.wait_quiet:g}"] if args.wait_quiet else [])
-        + ([] if args.pin else ["--no-pin"]))
+        + ([] if args.pin else ["--no-pin"])
+        + ([f"--desk-consoles {args.desk_consoles}"] if args.desk_consoles else [])
+        + ([f"--phases {args.phases}"] if args.phases != "side,morning" else []))
     result = {"started_utc": started.isoformat(timespec="seconds"), "command": cmd,
               "duration_s": time.perf_counter() - t0, "machine": _procs.machine(), "loadavg_start": load0,
               "busy_cpus_before": busy0, "pinning": pinning, "runs": runs}

@@ -203,6 +203,10 @@ def markdown(result: dict[str, Any]) -> str:
         for name, why in run.get("skipped", {}).items():
             lines.append(f"| {run['n']:,} | {name} ref | skipped: {why} | | | | | | |")
     lines += sides_table(result)
+    for run in result["runs"]:
+        if run.get("desk_consoles"):
+            lines += ["", f"{run['n']:,} points with {run['desk_consoles']} desks' consoles connected (one commune"
+                      f" each): they received {run.get('desk_frames', 0):,} frames, {run.get('desk_bytes', 0):,} bytes."]
     if result["rows"]:
         lines += ["", "Targets:", "", "| target | measured | limit | result |", "| --- | ---: | --- | --- |"]
         lines += [f"| {r['figure']} | {r['measured']} | {r['target']} | {'PASS' if r['ok'] else '**MISS**'} |"
