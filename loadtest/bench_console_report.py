@@ -36,7 +36,8 @@ def markdown(r: dict[str, Any]) -> str:
     ip = r["in_process"]
     im = ip["import"]
     lines = [f"### The whole country in the console, {when} UTC", "", machine_line(r), "",
-             f"{r['points']:,} points (the national registry, {r['per_unit']} under each unit), grouped by province.",
+             f"{r['points']:,} points ({'a subset of ' if r.get('subset') else ''}the national registry,"
+             f" {r['per_unit']} under each unit), grouped by province.",
              "", "In one process (the pure core and the runtime's view building, no sockets):", "",
              "| figure | how | measured |", "| --- | --- | --- |",
              f"| import | `decide_import` on the sheet, then the fold of its {im['facts']:,} facts into a fresh state;"
@@ -47,7 +48,7 @@ def markdown(r: dict[str, Any]) -> str:
         lines.append(f"| roll-up per `{kind}` fact | {how}, each fact timed alone, distinct points"
                      f" (decide: {q(v['decide_us'], 'µs')}) | {q(v['apply_us'], 'µs')} |")
     for k, d in ip["delta"].items():
-        lines.append(f"| console delta, {int(k):,} dirty points | `delta_frame` built, then encoded (`orjson` and the"
+        lines.append(f"| console delta, {int(k):,} dirty point{'s' * (k != '1')} | `delta_frame` built, then encoded (`orjson` and the"
                      f" WebSocket frame) | build {q(d['build_ms'], 'ms', '{:.2f}')}; encode p50"
                      f" {_f(d['encode_ms']['p50'], '{:.2f}')} ms; {d['bytes']:,} bytes |")
     s = ip["snapshot"]
@@ -68,8 +69,8 @@ def markdown(r: dict[str, Any]) -> str:
                   f" {_f(fp['fcp'], '{:,.0f}')} ms; {len(fp['longtasks'])} long tasks, the longest"
                   f" {max(fp['longtasks'], default=0):,.0f} ms; JS heap {_f((fp['heap'] or 0) / 2**20, '{:.0f}')} MiB"
                   f" | {fp['first_render_ms']:,.0f} ms |",
-                  f"| Map tab, first open | click (`event.timeStamp`) → `#view-map[data-mode]` → the next animation"
-                  f" frame and task ({mf['mode']}, {mf['cells']} cells) | {mf['input_to_paint_ms']:,.0f} ms"
+                  f"| Map tab, first open | click (`event.timeStamp`) → a wall drawn in `#map-board` → the next"
+                  f" animation frame and task ({mf['mode']}, {mf['cells']} cells) | {mf['input_to_paint_ms']:,.0f} ms"
                   f" (ready {mf['input_to_ready_ms']:,.0f} ms) |",
                   f"| load | a fleet of {L['points']:,} PointClients: each checks in (uniform over the first half),"
                   f" then updates its count (the second half); acks {q(L['ack_ms'])}; {L['errors']} errors"
@@ -87,7 +88,8 @@ def markdown(r: dict[str, Any]) -> str:
         lt = L["longtasks"]
         lines.append(f"| long tasks during the load | `longtask` PerformanceObserver: count, longest, total"
                      f" | {lt['count']}, {lt['max_ms']:,.0f} ms, {lt['total_ms']:,.0f} ms |")
-        for view, what in (("map", "Map tab (built before)"), ("points", "Points tab, first open (its table's rows)")):
+        for view, what in (("map", "Map tab, again (rebuilt: points changed while it was hidden)"),
+                           ("points", "Points tab, first open (its table's rows)")):
             c = L["clicks"][view]
             lines.append(f"| input → paint under the load, {what} | the click's `event.timeStamp` → ready → the next"
                          f" animation frame and task | {c['input_to_paint_ms']:,.0f} ms (ready"
