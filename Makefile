@@ -4,7 +4,7 @@ PORT ?= 8080
 DATA ?= data
 SPEED ?= 15
 
-.PHONY: setup run serve test test-all test-timing check lint typecheck bench bench-foundation bench-launch bench-cluster bench-national bench-smoke loadtest soak soak-locust clean
+.PHONY: setup run serve test test-all test-timing check lint typecheck bench bench-foundation bench-launch bench-cluster bench-national bench-console bench-smoke loadtest soak soak-locust clean
 
 setup:
 	@./scripts/setup.sh
@@ -41,7 +41,7 @@ typecheck: setup
 check: lint typecheck test
 
 ## bench: every benchmark (foundation, then the launch at 1k/5k/10k beside reference servers); appends to docs/benchmarks.md
-bench: bench-foundation bench-launch bench-cluster bench-national
+bench: bench-foundation bench-launch bench-cluster bench-national bench-console
 
 bench-foundation: setup
 	$(VENV)/python -m loadtest.bench_foundation
@@ -57,6 +57,10 @@ bench-cluster: setup
 ## bench-national: the national registry (36,566 points) on 3 processes on one Redis (AOF always), a morning and a launch (~10 min; BENCH_ARGS="--points 20000" where the full size does not fit)
 bench-national: setup
 	$(VENV)/python -m loadtest.bench_national $(BENCH_ARGS)
+
+## bench-console: the national registry (36,566 points) in the console: import, roll-up per fact, deltas, the snapshot; Chromium's first render, the Map, per-delta parse and render under ~200 changes/s (~2 min; BENCH_ARGS="--per-unit 1 --no-docs" for a check)
+bench-console: setup
+	$(VENV)/python -m loadtest.bench_console $(BENCH_ARGS)
 
 ## bench-smoke: the same harness at 200 points, not written to the docs (what tests/loadtest runs)
 bench-smoke: setup
