@@ -388,7 +388,9 @@ class Run:
         # No more fleets than CPUs here: each spins through the last 2 ms before
         # the fire, and more spinning processes than CPUs turn the scheduler's
         # time slices into fire skew (measured: docs/benchmarks.md).
-        k = a.point_fleets or min(self.k, os.cpu_count() or 2)
+        # Pinned, the fleets share the client CPUs only: as many fleets as those.
+        cpus = len(_procs.PIN["client"]) if _procs.PIN else (os.cpu_count() or 2)
+        k = a.point_fleets or min(self.k, cpus)
         fleets = []
         for i in range(k):
             f = self.tmp / f"tokens-{i}.txt"

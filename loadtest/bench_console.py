@@ -134,7 +134,7 @@ def in_process(rows: list[dict[str, object]], a: argparse.Namespace) -> dict[str
     from server.core.points import decide_attendees, decide_checkin
     from server.core.state import new_state
     from server.demo.data import to_csv_rows
-    from server.io.runtime import EventRuntime
+    from server.io.runtime import Changes, EventRuntime
     from server.io.store import new_token
     from server.io.ws.console import snapshot
     from server.io.ws.hub import dumps_bytes, text_frame
@@ -203,7 +203,7 @@ def in_process(rows: list[dict[str, object]], a: argparse.Namespace) -> dict[str
         for r in range(a.delta_runs):
             dirty = set(random.Random(r).sample(points, k))
             t0 = time.perf_counter()
-            frame = rt.delta_frame(dirty, set(), set())
+            frame = rt.delta_frame(Changes(set(dirty), set(), set(), set()))
             t1 = time.perf_counter()
             wire = text_frame(dumps_bytes(frame))
             t2 = time.perf_counter()

@@ -243,6 +243,7 @@ class Bench:
                                f" != {sum(last.values())}")
         rate = acks / seconds
         self.details["stack_appends"] = {"points": len(pts), "seconds": seconds, "acks": acks, "per_s": rate,
+                                         "rate_limited": sum(r.get("rate_limited", 0) for r in res),
                                          "ack_p50_ms": pct(lat, 0.5), "ack_p99_ms": pct(lat, 0.99),
                                          "server_cpu_s": sc, "client_cpu_s": wc, "other_cpu_s": other, "journal": js}
         self.row("stack_appends_per_s", f"3a. durable appends/s, whole stack ({len(pts)} points)", rate, "/s",

@@ -103,18 +103,19 @@ def notice(rt: EventRuntime, seq: int, fact: Any) -> None:
 
 def fired_reported(rt: EventRuntime, seq: int, fact: Any) -> None:
     """Points reported that their screens fired: the next delta carries their
-    views (``fired_ms``, the console map's flash) and the telemetry."""
+    ``fired_ms`` (the console map's flash; its compact ``fired`` map, not
+    their whole views: at the fire that is every point) and the telemetry."""
     reports = getattr(fact, "reports", None)
     if reports is None:
-        rt.dirty_points.add(fact.code)
+        rt.fired_points.add(fact.code)
     else:
-        rt.dirty_points.update(r.code for r in reports)
+        rt.fired_points.update(r.code for r in reports)
     rt.touch()
 
 
 def fired_reset(rt: EventRuntime, seq: int, fact: Any) -> None:
     """A rehearsal was reset: the points that had fired show ``fired_ms`` null again."""
-    rt.dirty_points.update(ln.fired_codes_of_reset(rt.state))
+    rt.fired_points.update(ln.fired_codes_of_reset(rt.state))
     rt.touch()
 
 

@@ -14,12 +14,14 @@ import asyncio
 import contextlib
 import heapq
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import orjson
 import structlog
 
 from server.core import fold as st
+from server.core import launch as ln
 from server.core import scope
 from server.core.errors import Unavailable
 from server.core.points import incident_view, point_view
@@ -33,6 +35,20 @@ log = structlog.get_logger("launchday.runtime")
 
 DELTA_INTERVAL_S = 0.2  # at most 5 console frames a second (docs/protocol.md#console)
 SNAPSHOT_EVERY = 10_000  # facts between snapshots: bounds replay work at restart
+
+
+@dataclass(slots=True)
+class Changes:
+    """What one console delta carries: changed points, incidents, removed
+    points, points whose ``fired_ms`` changed; and the first and last sorted by
+    desk root (``_send_delta``)."""
+
+    points: set[str]
+    incidents: set[str]
+    removed: set[str]
+    fired: set[str]
+    desk_points: dict[str, list[str]] = field(default_factory=dict)
+    desk_fired: dict[str, list[str]] = field(default_factory=dict)
 
 
 class Events(Protocol):
@@ -62,6 +78,7 @@ class EventRuntime:
         self.dirty_points: set[str] = set()
         self.removed_points: set[str] = set()
         self.dirty_incidents: set[str] = set()
+        self.fired_points: set[str] = set()  # their fired_ms changed: the delta's compact "fired"
         self.dirty_other = False
         self.rebuilds_seen = state.live.rebuilds  # server/io/effects.py: regrouped()
         # The points each desk's consoles were shown, by root: a point that
@@ -225,8 +242,9 @@ class EventRuntime:
                 # the next is due an interval after this one was sent.
                 due += DELTA_INTERVAL_S
                 await asyncio.sleep(max(0.0, due - loop.time()))
-                if self.dirty_points or self.dirty_incidents or self.removed_points or self.dirty_other:
-                    self._send_delta(*self._take_dirty())
+                if (self.dirty_points or self.dirty_incidents or self.removed_points or self.fired_points
+                        or self.dirty_other):
+                    self._send_delta(self._take_dirty())
                 due = max(due, loop.time())
         finally:
             self._ticker = None
@@ -240,29 +258,28 @@ class EventRuntime:
 
     def delta(self) -> dict[str, Any]:
         """The province's next delta (what changed since the last one)."""
-        return self.delta_frame(*self._take_dirty())
+        return self.delta_frame(self._take_dirty())
 
-    def _take_dirty(self) -> tuple[set[str], set[str], set[str]]:
-        taken = self.dirty_points, self.dirty_incidents, self.removed_points
+    def _take_dirty(self) -> Changes:
+        taken = Changes(self.dirty_points, self.dirty_incidents, self.removed_points, self.fired_points)
         self.dirty_points = set()
         self.dirty_incidents = set()
         self.removed_points = set()
+        self.fired_points = set()
         self.dirty_other = False
         return taken
 
-    def delta_frame(self, dirty: set[str], dirty_incidents: set[str], removed: set[str],
-                    desk: str | None = None, desk_dirty: list[str] | None = None) -> dict[str, Any]:
+    def delta_frame(self, ch: Changes, desk: str | None = None) -> dict[str, Any]:
         """A delta of these changes, for the province or (``desk``, a root) for
         one desk's consoles: its subtree's points, incidents and totals only. A
         point that left the subtree (moved or deleted) is in its ``removed``
         if the desk was shown it (docs/protocol.md#desks)."""
         state = self.state
         visible = None if desk is None else Visible(state, desk)
-        # ``desk_dirty``: the changed points already sorted into this desk's subtree (_send_delta)
-        mine = dirty if desk_dirty is None else desk_dirty
-        points = [point_view(state, state.points[c]) for c in mine
-                  if c in state.points and (visible is None or desk_dirty is not None or c in visible)]
-        incidents = [incident_view(state, inc) for i in dirty_incidents if (inc := state.incidents.get(i)) is not None
+        mine = ch.points if desk is None else ch.desk_points.get(desk, ())
+        fired = ch.fired if desk is None else ch.desk_fired.get(desk, ())
+        points = [point_view(state, state.points[c]) for c in mine if c in state.points]
+        incidents = [incident_view(state, inc) for i in ch.incidents if (inc := state.incidents.get(i)) is not None
                      and (visible is None or inc.point in visible)]
         frame: dict[str, Any] = {
             "type": "delta",
@@ -271,11 +288,15 @@ class EventRuntime:
             "points": points,
             "incidents": incidents,
         }
+        if fired:
+            # A point's screen fired (or a reset cleared it): its fired_ms only, not
+            # its whole view; at the fire that is every point at once (docs/protocol.md#console).
+            frame["fired"] = {c: ln.fired_ms(state, c) for c in fired if c in state.points}
         if visible is None:
-            gone = removed
+            gone = ch.removed
         else:
             shown = self.desk_shown.setdefault(desk or "", set())
-            gone = {c for c in shown.intersection(removed) | shown.intersection(dirty) if c not in visible}
+            gone = {c for c in shown.intersection(ch.removed) | shown.intersection(ch.points) if c not in visible}
             shown.difference_update(gone)
             shown.update(p["code"] for p in points)
         if gone:
@@ -284,21 +305,24 @@ class EventRuntime:
             frame[name] = extra(self, visible)
         return frame
 
-    def _send_delta(self, points: set[str], incidents: set[str], removed: set[str]) -> None:
+    def _send_delta(self, ch: Changes) -> None:
         """One delta for the province's consoles, and one per desk root for the
         desks' consoles. The changed points are sorted into the desks' subtrees
         once, each by a walk up its few ancestors: the cost grows with the
         changes, not with changes x desks (200 desks in a launch burst)."""
+        if self.room.desks:
+            ch.desk_points = self._by_desk(ch.points)
+            ch.desk_fired = self._by_desk(ch.fired)
+        self.room.broadcast_consoles(self.delta_frame(ch), lambda root: self.delta_frame(ch, root))
+
+    def _by_desk(self, codes: set[str]) -> dict[str, list[str]]:
         buckets: dict[str, list[str]] = {root: [] for root in self.room.desks}
-        if buckets:
-            for code in points:
-                for above in scope.ancestors(self.state, code):
-                    bucket = buckets.get(above)
-                    if bucket is not None:
-                        bucket.append(code)
-        self.room.broadcast_consoles(self.delta_frame(points, incidents, removed),
-                                     lambda root: self.delta_frame(points, incidents, removed, root,
-                                                                   buckets.get(root, [])))
+        for code in codes:
+            for above in scope.ancestors(self.state, code):
+                bucket = buckets.get(above)
+                if bucket is not None:
+                    bucket.append(code)
+        return buckets
 
     def show_desk(self, desk: str, codes: list[str]) -> None:
         """A desk's console was sent these points (its snapshot)."""

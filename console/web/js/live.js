@@ -156,6 +156,14 @@ export class Live {
           this.incidents.set(i.id, i);
           ch.incidents.add(i.id);
         }
+        // Points whose screens fired (or a reset cleared it): their fired_ms only.
+        for (const [code, firedMs] of Object.entries(frame.fired || {})) {
+          const p = this.points.get(code);
+          if (p) {
+            this.points.set(code, {...p, fired_ms: firedMs});
+            ch.points.add(code);
+          }
+        }
         this.totals = frame.totals;
         ch.totals = true;
         if (frame.launch_fired) {

@@ -145,8 +145,8 @@ async def test_same_id_twice_in_one_window_is_one_entry(server) -> None:
 
 async def test_the_console_delta_carries_fired_points_and_their_reset(server) -> None:
     """Catches a fired report that reaches the console only as figures (no
-    point view with ``fired_ms``: the map cannot flash it), or a reset that
-    leaves the console showing points as fired."""
+    ``fired_ms`` in the delta's compact ``fired`` map: the map cannot flash
+    it), or a reset that leaves the console showing points as fired."""
     api: Api = server.api
     eid = await api.event()
     await api.import_csv(eid, tree_csv(1, 2, 0)[0])  # 4 points
@@ -165,6 +165,7 @@ async def test_the_console_delta_carries_fired_points_and_their_reset(server) ->
                 frame = await console.receive_json(timeout=timeout(5))
                 if frame["type"] == "delta":
                     seen.update({p["code"]: p["fired_ms"] for p in frame["points"]})
+                    seen.update(frame.get("fired", {}))
 
         point = await s.ws_connect(f"{server.ws}/ws/point?token={tokens['D0-C1']}")
         await point.receive_json(timeout=timeout(5))
