@@ -9,6 +9,7 @@ totals roll up the whole tree. Pure: the state and the time are passed in.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,6 +97,12 @@ class Visible:
     def codes(self) -> list[str]:
         """Every point of the subtree, in the event's order."""
         return _subtree(self.state, self.root)[0]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.codes())
+
+    def __len__(self) -> int:
+        return len(self.codes())
 
 
 def totals(state: EventState, visible: Visible, as_of_ms: float) -> dict[str, Any]:
