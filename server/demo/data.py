@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from server.core.admin_units import NATION_CODE, NATION_NAME, Unit, load
 from server.demo.data_2025 import CSV_HEADER, to_csv_rows
-from server.demo.people import nfc, person, phone
+from server.demo.people import lower_first, nfc, person, phone, rebalance
 
 __all__ = [
     "CSV_HEADER",
@@ -126,10 +126,6 @@ def _short(unit: Unit) -> str:
     return unit.name[len(unit.type) + 1:]
 
 
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:]
-
-
 def _highland(unit: Unit) -> bool:
     return any(lo <= int(unit.code) <= hi for lo, hi in _HIGHLAND)
 
@@ -177,29 +173,9 @@ def _structure_2026() -> list[_Site]:
             while name in used:
                 name = _village(u, k + len(used), srng)
             used.add(name)
-            sites.append(_Site(f"{u.code}-T{k}", f"{name}, {_lower_first(u.name)}", "village", u.code,
+            sites.append(_Site(f"{u.code}-T{k}", f"{name}, {lower_first(u.name)}", "village", u.code,
                                commune.highland))
     return sites
-
-
-def _rebalance(rows: list[dict[str, object]], low: int, high: int) -> None:
-    """Nudge commune and village figures by one until the total is within [low, high]."""
-    total = sum(int(str(r["expected"])) for r in rows)
-    movable = [r for r in rows if r["level"] in ("commune", "village")]
-    while not low <= total <= high:
-        step = -1 if total > high else 1
-        moved = False
-        for row in movable:
-            if low <= total <= high:
-                break
-            lo, hi = EXPECTED_RANGES[str(row["level"])]
-            value = int(str(row["expected"])) + step
-            if lo <= value <= hi:
-                row["expected"] = value
-                total += step
-                moved = True
-        if not moved:
-            break
 
 
 def thanh_hoa_2026(seed: int = 2025) -> list[dict[str, object]]:
@@ -213,7 +189,7 @@ def thanh_hoa_2026(seed: int = 2025) -> list[dict[str, object]]:
         rows.append({"code": site.code, "name": nfc(site.name), "level": site.level, "parent": site.parent,
                      "chair": nfc(person(rng, site.highland)), "phone": phone(rng, phones),
                      "expected": rng.randint(lo, hi)})
-    _rebalance(rows, *EXPECTED_WINDOW)
+    rebalance(rows, *EXPECTED_WINDOW, EXPECTED_RANGES)
     return rows
 
 
@@ -257,7 +233,7 @@ def national(seed: int = 2025, per_unit: int = 10) -> list[dict[str, object]]:
         rows.append({"code": u.code, "name": u.name, "level": "commune", "parent": u.province,
                      "chair": person(rng, False), "phone": phone(rng, phones), "expected": randint(lo_c, hi_c)})
         short = u.name[len(u.type) + 1:]
-        unit = _lower_first(u.name)
+        unit = lower_first(u.name)
         village = "Khu phố" if u.type == "phường" else "Thôn"
         for k in range(per_unit):
             suffix, level, template = _UNDER_UNIT[k] if k < len(_UNDER_UNIT) else (

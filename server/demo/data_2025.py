@@ -29,6 +29,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from server.demo.people import lower_first, rebalance
 from server.demo.people import nfc as _nfc
 from server.demo.people import person as _person
 from server.demo.people import phone as _phone
@@ -303,10 +304,6 @@ def _short(district: _District) -> str:
     return district.name
 
 
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:]
-
-
 def _commune_names(district: _District, srng: random.Random) -> list[str]:
     names = [n.strip() for n in district.known.split(",") if n.strip()]
     names = list(dict.fromkeys(names))[: district.communes]
@@ -360,7 +357,7 @@ def _structure() -> list[_Site]:
                              "enterprise", dcode, mtn))
         own += [_Site(code, name, "other", dcode, mtn) for code, name in _OTHERS.get(d.slug, [])]
         if d.communes >= 30:
-            own.append(_Site(f"K-{d.slug}-TTYT", f"Trung tâm Y tế {_lower_first(d.name)}",
+            own.append(_Site(f"K-{d.slug}-TTYT", f"Trung tâm Y tế {lower_first(d.name)}",
                              "other", dcode, mtn))
         communes = []
         for n, name in enumerate(_commune_names(d, srng), 1):
@@ -400,32 +397,12 @@ def _structure() -> list[_Site]:
                     name = _village_name(d, kind, srng)
                 used.add(name)
                 sites.append(_Site(f"T-{commune.code[2:]}-{k}",
-                                   f"{name}, {_lower_first(commune.name)}",
+                                   f"{name}, {lower_first(commune.name)}",
                                    "village", commune.code, d.mountain))
     return sites
 
 
 # -- people -----------------------------------------------------------------
-
-def _rebalance(rows: list[dict[str, object]], low: int, high: int) -> None:
-    """Nudge commune and village figures by one until the total is within [low, high]."""
-    total = sum(int(str(r["expected"])) for r in rows)
-    movable = [r for r in rows if r["level"] in ("commune", "village")]
-    while not low <= total <= high:
-        step = -1 if total > high else 1
-        moved = False
-        for row in movable:
-            if low <= total <= high:
-                break
-            lo, hi = EXPECTED_RANGES[str(row["level"])]
-            value = int(str(row["expected"])) + step
-            if lo <= value <= hi:
-                row["expected"] = value
-                total += step
-                moved = True
-        if not moved:
-            break
-
 
 def generate_points(seed: int = 2025) -> list[dict[str, object]]:
     """The Thanh Hóa points, parents before children: code, name, level, parent,
@@ -444,7 +421,7 @@ def generate_points(seed: int = 2025) -> list[dict[str, object]]:
             "phone": _phone(rng, phones),
             "expected": rng.randint(lo, hi),
         })
-    _rebalance(rows, *EXPECTED_WINDOW)
+    rebalance(rows, *EXPECTED_WINDOW, EXPECTED_RANGES)
     return rows
 
 

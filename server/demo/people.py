@@ -45,3 +45,29 @@ def phone(rng: random.Random, used: set[str]) -> str:
         if text not in used:
             used.add(text)
             return text
+
+
+def lower_first(text: str) -> str:
+    """"Xã Hoằng Hóa" → "xã Hoằng Hóa": a unit's name inside a longer one."""
+    return text[:1].lower() + text[1:]
+
+
+def rebalance(rows: list[dict[str, object]], low: int, high: int,
+              ranges: dict[str, tuple[int, int]]) -> None:
+    """Nudge commune and village figures by one until the total is within [low, high]."""
+    total = sum(int(str(r["expected"])) for r in rows)
+    movable = [r for r in rows if r["level"] in ("commune", "village")]
+    while not low <= total <= high:
+        step = -1 if total > high else 1
+        moved = False
+        for row in movable:
+            if low <= total <= high:
+                break
+            lo, hi = ranges[str(row["level"])]
+            value = int(str(row["expected"])) + step
+            if lo <= value <= hi:
+                row["expected"] = value
+                total += step
+                moved = True
+        if not moved:
+            break
