@@ -125,6 +125,20 @@ def histogram_window(before: dict[str, float], after: dict[str, float], name: st
     return out
 
 
+def publish(result: dict[str, Any], text: str, out: Path | None, name: str, started: Any, docs: bool) -> None:
+    """A bench's end: its raw figures as JSON (``out``, or a file in the temp
+    directory), its markdown printed, and appended to docs/benchmarks.md
+    unless ``docs`` is False."""
+    path = out or Path(tempfile.gettempdir()) / f"{name}-{started:%Y%m%dT%H%M%SZ}.json"
+    path.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str))
+    print("\n" + text)
+    print(f"JSON: {path}  ({result['duration_s']:.0f} s)")
+    if docs:
+        page = ROOT / "docs" / "benchmarks.md"
+        page.write_text(page.read_text().rstrip("\n") + "\n\n" + text)
+        print(f"appended to {page.relative_to(ROOT)}")
+
+
 def split(items: list[Any], k: int = 2) -> list[list[Any]]:
     size = math.ceil(len(items) / k)
     return [items[i * size:(i + 1) * size] for i in range(k)]

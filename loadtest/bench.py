@@ -642,14 +642,7 @@ def main() -> None:
               "duration_s": time.perf_counter() - t0, "machine": _procs.machine(), "loadavg_start": load0,
               "busy_cpus_before": busy0, "pinning": pinning, "runs": runs}
     result["rows"] = rows(result)
-    out = args.out or Path(tempfile.gettempdir()) / f"bench-{started:%Y%m%dT%H%M%SZ}.json"
-    out.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str))
-    text = markdown(result)
-    print("\n" + text)
-    print(f"JSON: {out}  ({result['duration_s']:.0f} s)")
-    if not args.no_docs:
-        DOCS.write_text(DOCS.read_text().rstrip("\n") + "\n\n" + text)
-        print(f"appended to {DOCS.relative_to(ROOT)}")
+    _procs.publish(result, markdown(result), args.out, "bench", started, docs=not args.no_docs)
 
 
 if __name__ == "__main__":

@@ -472,14 +472,7 @@ def main() -> None:
     result |= {"started_utc": started.isoformat(timespec="seconds"), "duration_s": time.perf_counter() - t0,
                "command": f"python -m loadtest.bench_console{' ' + argv.strip() if argv.strip() else ''}",
                "machine": _procs.machine(), "loadavg_start": load0, "busy_cpus_before": busy0, "pinning": pinning}
-    out = a.out or Path(tempfile.gettempdir()) / f"bench-console-{started:%Y%m%dT%H%M%SZ}.json"
-    out.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str))
-    text = markdown(result)
-    print("\n" + text)
-    print(f"JSON: {out}  ({result['duration_s']:.0f} s)")
-    if not a.no_docs:
-        DOCS.write_text(DOCS.read_text().rstrip("\n") + "\n\n" + text)
-        print(f"appended to {DOCS.relative_to(ROOT)}")
+    _procs.publish(result, markdown(result), a.out, "bench-console", started, docs=not a.no_docs)
 
 
 if __name__ == "__main__":

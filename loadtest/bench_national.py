@@ -513,14 +513,7 @@ def main() -> None:
               "loadavg_start": load0, "busy_cpus_before": busy0, "pinning": pinning, "redis_version": redis_version(),
               "procs": args.procs, "per_unit": args.per_unit, "run": run}
     result["limits"] = limits(result, args.connect_limit_s)
-    out = args.out or Path(tempfile.gettempdir()) / f"bench-national-{started:%Y%m%dT%H%M%SZ}.json"
-    out.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str))
-    text = markdown(result)
-    print("\n" + text)
-    print(f"JSON: {out}  ({result['duration_s']:.0f} s)")
-    if not args.no_docs:
-        DOCS.write_text(DOCS.read_text().rstrip("\n") + "\n\n" + text)
-        print(f"appended to {DOCS.relative_to(ROOT)}")
+    _procs.publish(result, markdown(result), args.out, "bench-national", started, docs=not args.no_docs)
 
 
 if __name__ == "__main__":
