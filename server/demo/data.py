@@ -25,7 +25,7 @@ import random
 from dataclasses import dataclass
 
 from server.core.admin_units import NATION_CODE, NATION_NAME, Unit, load
-from server.demo.data_2025 import CSV_HEADER, to_csv_rows
+from server.demo.data_2025 import CSV_HEADER, NGHI_SON, SEED_AGENDA, to_csv_rows
 from server.demo.people import lower_first, nfc, person, phone, rebalance
 
 __all__ = [
@@ -245,26 +245,15 @@ def national(seed: int = 2025, per_unit: int = 10) -> list[dict[str, object]]:
     return rows
 
 
-_MOVEMENT = "“Bình dân học vụ số”"
-
-#: The seed agenda of today's demo: the reference morning's, with the response
-#: speech at Phường Nghi Sơn (the town of Nghi Sơn became wards and communes).
+#: The seed agenda of today's demo: the reference morning's, at the province's
+#: hall, with the response speech at Phường Nghi Sơn (the town of Nghi Sơn
+#: became wards and communes).
 SEED_AGENDA_2026: list[dict[str, object]] = [
-    {"title": "Lý do, giới thiệu đại biểu",
-     "speaker": "Lãnh đạo Văn phòng Tỉnh ủy", "location": PROVINCE_2026, "planned_s": 300},
-    {"title": f"Trình bày Kế hoạch của tỉnh triển khai phong trào {_MOVEMENT}",
-     "speaker": "Lãnh đạo Sở Khoa học và Công nghệ", "location": PROVINCE_2026, "planned_s": 600},
-    {"title": f"Phát biểu phát động phong trào {_MOVEMENT}",
-     "speaker": "Chủ tịch Ủy ban nhân dân tỉnh", "location": PROVINCE_2026, "planned_s": 900},
-    {"title": "Phát biểu hưởng ứng tại hội trường và tại điểm cầu phường Nghi Sơn",
-     "speaker": "Đại diện Tỉnh đoàn Thanh Hóa; lãnh đạo phường Nghi Sơn",
-     "location": NGHI_SON_2026, "planned_s": 600},
-    {"title": f"Các đồng chí lãnh đạo bấm nút phát động phong trào {_MOVEMENT}",
-     "speaker": "Lãnh đạo tỉnh", "location": PROVINCE_2026, "planned_s": 180},
-    {"title": "Trình bày đề cương tuyên truyền",
-     "speaker": "Lãnh đạo Ban Tuyên giáo và Dân vận Tỉnh ủy", "location": PROVINCE_2026, "planned_s": 900},
-    {"title": "Chuyên đề về trí tuệ nhân tạo (AI)",
-     "speaker": "Báo cáo viên chuyên đề", "location": PROVINCE_2026, "planned_s": 1800},
+    {**item, "location": PROVINCE_2026} if item["location"] != NGHI_SON else
+    {**item, "location": NGHI_SON_2026,
+     "title": "Phát biểu hưởng ứng tại hội trường và tại điểm cầu phường Nghi Sơn",
+     "speaker": "Đại diện Tỉnh đoàn Thanh Hóa; lãnh đạo phường Nghi Sơn"}
+    for item in SEED_AGENDA
 ]
 
 

@@ -17,6 +17,7 @@ import pytest
 from openpyxl import load_workbook
 
 from server.io.http import routes
+from server.io.http.auth import STORE_KEY
 from tests.io.ws.test_point import connect, request
 from tests.utils import Api, timeout, wait_until
 
@@ -149,8 +150,11 @@ async def test_a_desk_sees_nothing_outside_its_subtree(server) -> None:
             assert _leaks(raw, m.tokens) == [], tail
         # a second round of changes, then the frames so far
         await m.changes("m2")
-        await wait_until(lambda: sum('"delta"' in f for f in frames) >= 2, timeout(5), "more deltas")
-        await asyncio.sleep(0.5)  # (not a wait for a condition: a leak would arrive in the next delta)
+        # Every change of the second round, inside and outside, reached the
+        # desk's deltas: one has been sent at (or past) the event's last seq.
+        last = server.app[STORE_KEY].event(m.eid).state.seq
+        await wait_until(lambda: any(json.loads(f).get("seq", 0) >= last for f in frames if '"delta"' in f),
+                         timeout(5), "a delta past the second round")
         reader.cancel()
         await console.close()
     assert checked, "no route walked"

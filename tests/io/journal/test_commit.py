@@ -8,7 +8,7 @@ import pytest
 
 from server.io.journal import JournalUnavailable
 from server.io.journal.commit import GroupCommit
-from tests.utils import timeout
+from tests.utils import timeout, wait_until
 
 
 class Pending:
@@ -33,7 +33,7 @@ async def test_appends_made_during_a_write_go_together_into_the_next() -> None:
     gc.start()
     first = Pending(0)
     gc.submit(first)
-    await asyncio.sleep(0)
+    await wait_until(lambda: batches, timeout(5), "the first write under way")
     later = [Pending(i) for i in range(1, 6)]
     for p in later:
         gc.submit(p)
