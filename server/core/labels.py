@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from server.core import labels_desks, labels_ui
+from server.core import labels_desks, labels_map, labels_print, labels_ui
 
 LANGS = ("vi", "en")
 
@@ -35,11 +35,12 @@ def _by_lang(table: dict[str, tuple[str, str]]) -> dict[str, dict[str, str]]:
 
 
 # Each surface's own words (server/core/labels_ui.py), by language.
-CONSOLE = _by_lang({**labels_ui.CONSOLE, **labels_desks.CONSOLE})
+# The console's words: its own, the map tab's and the registry download's, the desks'.
+CONSOLE = _by_lang({**labels_ui.CONSOLE, **labels_map.MAP, **labels_desks.CONSOLE})
 CHECKIN = _by_lang(labels_ui.CHECKIN)
 KEYHOLDER = _by_lang(labels_ui.KEYHOLDER)
-REPORT = _by_lang(labels_ui.REPORT)
-LINKS = _by_lang(labels_ui.LINKS)
+REPORT = _by_lang(labels_print.REPORT)
+LINKS = _by_lang(labels_print.LINKS)
 DESKS = _by_lang(labels_desks.DESKS)
 
 LAUNCH_WORD = {"vi": "phát động", "en": "launch"}

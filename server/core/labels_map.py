@@ -1,8 +1,8 @@
 """The console's words for its map tab (console/web/js/map.js) and the Points
 tab's download of the official administrative units: (Vietnamese, English)
-under the keys the console's code uses. Part of the console's table
-(:data:`server.core.labels_ui.CONSOLE`); kept here so that no module grows past
-about 500 lines.
+under the keys the console's code uses. server/core/labels.py merges them
+into the console's catalog; kept apart so that no module grows past about
+500 lines.
 """
 
 from __future__ import annotations
