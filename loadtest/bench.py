@@ -56,7 +56,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import json
 import math
 import os
@@ -75,7 +74,6 @@ import aiohttp
 
 from loadtest import _procs
 from loadtest._procs import (
-    ADMIN,
     ROOT,
     Fleet,
     RefServer,
@@ -84,12 +82,12 @@ from loadtest._procs import (
     busy_s,
     cpu_s,
     cpu_split,
-    pct,
     scrape,
 )
+from loadtest.bench_clients import Console, DeskConsoles, H, Trickle, stats
 from loadtest.bench_report import markdown, rows
+from loadtest.metrics_window import gc_delta, gc_stats, server_side
 
-H = {"Authorization": f"Bearer {ADMIN}"}
 DOCS = ROOT / "docs" / "benchmarks.md"
 MATCH = '"state":"countdown"'
 TRICKLE = 4  # extra points that keep the console's deltas coming
@@ -98,131 +96,6 @@ FANOUT_KEY = 'launchday_fanout_last_seconds{kind="points"}'
 VARIANTS: list[tuple[str, tuple[str, ...], dict[str, str] | None]] = [("launchday --no-uvloop", ("--no-uvloop",), None)]
 EVENT = {"name": "Lễ phát động (bench)", "starts_at": "2025-05-08T08:00:00+07:00",
          "report_deadline": "2025-05-08T07:30:00+07:00", "timezone": "Asia/Ho_Chi_Minh"}
-
-
-def gc_stats(port: int) -> dict[str, float]:
-    """The server's collector pauses so far (generation 2: the full collections)."""
-    m = scrape(port)
-    g = '{generation="2"}'
-    return {"gen2_count": m.get(f"launchday_gc_pause_seconds_count{g}", 0.0),
-            "gen2_s": m.get(f"launchday_gc_pause_seconds_sum{g}", 0.0),
-            "longest_s": m.get(f"launchday_gc_longest_pause_seconds{g}", 0.0)}
-
-
-def gc_delta(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
-    return {"gen2_count": b["gen2_count"] - a["gen2_count"], "gen2_s": b["gen2_s"] - a["gen2_s"],
-            "longest_s": b["longest_s"]}
-
-
-def server_side(m0: dict[str, float], m1: dict[str, float], labels: str) -> dict[str, float]:
-    """The server's own ack times (launchday_ack_seconds) between two scrapes, in ms (bucket bounds)."""
-    h = _procs.histogram_window(m0, m1, "launchday_ack_seconds", labels)
-    return {"n": h["n"], **{k: h[k] * 1000.0 for k in ("p50_le", "p99_le", "max_le")}}
-
-
-def stats(values: list[float]) -> dict[str, float]:
-    if not values:
-        return {"n": 0, "p50": math.nan, "p99": math.nan, "max": math.nan}
-    return {"n": len(values), "p50": pct(values, 0.5), "p99": pct(values, 0.99), "max": max(values)}
-
-
-class Console:
-    """An organizer console on /ws/console: when did each delta arrive?"""
-
-    def __init__(self, s: aiohttp.ClientSession, base: str, eid: str) -> None:
-        self.s, self.url = s, base.replace("http", "ws", 1) + f"/ws/console?event={eid}"
-        self.deltas: list[float] = []
-        self.task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        ws = await self.s.ws_connect(self.url, headers=H, max_msg_size=0)
-
-        async def read() -> None:
-            async for msg in ws:
-                if msg.type == aiohttp.WSMsgType.TEXT and msg.data.startswith('{"type":"delta"'):
-                    self.deltas.append(time.time())
-
-        self.task = asyncio.create_task(read())
-
-    def max_gap(self, t0: float, t1: float) -> dict[str, Any]:
-        """The longest wait for a delta between t0 and t1 (epoch s), and where it began."""
-        inside = [t for t in self.deltas if t0 <= t <= t1]
-        edges = [t0, *inside, t1]
-        gaps = [(b - a, a) for a, b in itertools.pairwise(edges)]
-        gap, at = max(gaps)
-        return {"max_gap_s": gap, "gap_began_s": at - t0, "deltas": len(inside), "window_s": t1 - t0}
-
-
-class DeskConsoles:
-    """Desks' consoles (tokens scoped to one commune each, docs/protocol.md#desks),
-    connected through the run: what the scoped filtering costs the launch."""
-
-    def __init__(self, s: aiohttp.ClientSession, base: str, eid: str) -> None:
-        self.s, self.base, self.eid = s, base, eid
-        self.frames = self.bytes = self.n = 0
-        self.tasks: list[asyncio.Task[None]] = []
-
-    async def start(self, n: int, run: Run) -> None:
-        created = (await run.call(run.ld, "POST", f"/api/events/{self.eid}/desks", (200, 201),
-                                  json={"level": "commune", "role": "viewer"}))["created"]
-        if len(created) < n:
-            raise RuntimeError(f"only {len(created)} communes for {n} desk consoles")
-        url = self.base.replace("http", "ws", 1) + f"/ws/console?event={self.eid}"
-        for d in created[:n]:
-            ws = await self.s.ws_connect(url, headers={"Authorization": f"Bearer {d['token']}"}, max_msg_size=0)
-            self.tasks.append(asyncio.create_task(self._read(ws)))
-            self.n += 1
-
-    async def _read(self, ws: Any) -> None:
-        async for msg in ws:
-            if msg.type == aiohttp.WSMsgType.TEXT:
-                self.frames += 1
-                self.bytes += len(msg.data)
-
-    def stop(self) -> None:
-        for t in self.tasks:
-            t.cancel()
-
-
-class Trickle:
-    """A few points that update their count every 100 ms between them; send → ack in ms."""
-
-    def __init__(self, s: aiohttp.ClientSession, base: str, tokens: list[str]) -> None:
-        self.s, self.base, self.tokens = s, base.replace("http", "ws", 1), tokens
-        self.acks: list[tuple[float, float]] = []  # (sent epoch s, ms)
-        self.tasks: list[asyncio.Task[None]] = []
-
-    async def start(self) -> None:
-        for i, token in enumerate(self.tokens):
-            ws = await self.s.ws_connect(f"{self.base}/ws/point?token={token}", max_msg_size=0)
-            await ws.receive_json(timeout=30)  # welcome
-            await self._ask(ws, {"type": "checkin", "id": f"tr{i}-c", "attendees": 10})
-            self.tasks.append(asyncio.create_task(self._run(ws, i)))
-
-    @staticmethod
-    async def _ask(ws: Any, frame: dict[str, Any]) -> None:
-        await ws.send_str(json.dumps(frame))
-        while True:
-            msg = await ws.receive_json(timeout=60)
-            if msg.get("id") == frame["id"]:
-                return
-
-    async def _run(self, ws: Any, i: int) -> None:
-        await asyncio.sleep(0.1 * i)
-        k = 0
-        while True:
-            k += 1
-            sent = time.time()
-            await self._ask(ws, {"type": "attendees", "id": f"tr{i}-{k}", "count": 10 + k % 50})
-            self.acks.append((sent, (time.time() - sent) * 1000.0))
-            await asyncio.sleep(max(0.0, 0.1 * len(self.tokens) - (time.time() - sent)))
-
-    def between(self, t0: float, t1: float) -> dict[str, float]:
-        return stats([ms for at, ms in self.acks if t0 <= at <= t1])
-
-    def stop(self) -> None:
-        for t in self.tasks:
-            t.cancel()
 
 
 class Run:
@@ -599,14 +472,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.smoke:
         args.points, args.trials, args.no_variants = [200], min(args.trials, 2), True
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    from server.io import logs
-
-    logs.configure("warning")
-    _procs.raise_fd_limit()  # the servers, references and fleets inherit it
-    busy0 = _procs.wait_quiet(args.wait_quiet)
-    pinning = _procs.set_pinning(args.pin)
+    busy0, pinning = _procs.begin(args.wait_quiet, args.pin)
     started, t0, load0 = datetime.now(UTC), time.perf_counter(), Path("/proc/loadavg").read_text().split()[:3]
     tmp = Path(tempfile.mkdtemp(prefix="launchday-bench-"))
     runs: list[dict[str, Any]] = []

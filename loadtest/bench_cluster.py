@@ -43,17 +43,22 @@ from typing import Any
 import aiohttp
 
 from loadtest import _procs
-from loadtest._procs import ADMIN, ROOT, Fleet, Server, ask_all, cpu_s, free_port, machine, pct
+from loadtest._procs import (
+    ADMIN,
+    ROOT,
+    Fleet,
+    Server,
+    ask_all,
+    cpu_s,
+    free_port,
+    machine,
+    stats,
+)
 
 DOCS = ROOT / "docs" / "benchmarks.md"
 EVENT = {"name": "Bench cluster", "starts_at": "2025-05-08T08:00:00+07:00",
          "report_deadline": "2025-05-08T07:30:00+07:00", "timezone": "Asia/Ho_Chi_Minh"}
 
-
-def stats(values: list[float]) -> dict[str, float]:
-    if not values:
-        return {"n": 0, "p50": float("nan"), "p99": float("nan"), "max": float("nan")}
-    return {"n": len(values), "p50": pct(values, 0.5), "p99": pct(values, 0.99), "max": max(values)}
 
 
 class Redis:

@@ -52,7 +52,6 @@ import json
 import os
 import random
 import shutil
-import signal
 import statistics
 import sys
 import tempfile
@@ -62,7 +61,7 @@ from pathlib import Path
 from typing import Any
 
 from loadtest import _procs
-from loadtest._procs import ADMIN, ROOT, Fleet, Server, cpu_s, pct
+from loadtest._procs import ADMIN, ROOT, Fleet, Server, cpu_s, pct, stats
 from loadtest.bench_console_report import markdown
 
 DOCS = ROOT / "docs" / "benchmarks.md"
@@ -117,11 +116,6 @@ MAP_READY = ("!document.querySelector('#view-map').hidden && !!document.querySel
 POINTS_READY = ("!document.querySelector('#view-points').hidden && document.querySelector('#view-points').dataset"
                 ".matches !== undefined && document.querySelectorAll('#points-rows tr').length > 0")
 
-
-def stats(values: list[float]) -> dict[str, float]:
-    if not values:
-        return {"n": 0, "p50": float("nan"), "p99": float("nan"), "max": float("nan")}
-    return {"n": len(values), "p50": pct(values, 0.5), "p99": pct(values, 0.99), "max": max(values)}
 
 
 # -- part 1: in this process ------------------------------------------------------------
@@ -430,15 +424,8 @@ def main() -> None:
     a = ap.parse_args()
     if a.per_unit < 0 or a.facts < 1 or a.import_runs < 1 or a.load_seconds <= 0:
         ap.error("--per-unit ≥ 0, --facts ≥ 1, --import-runs ≥ 1, --load-seconds > 0")
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     from loadtest.bench_national import registry
-    from server.io import logs
-
-    logs.configure("warning")
-    _procs.raise_fd_limit()
-    busy0 = _procs.wait_quiet(a.wait_quiet)
-    pinning = _procs.set_pinning(a.pin)
+    busy0, pinning = _procs.begin(a.wait_quiet, a.pin)
     started, t0, load0 = datetime.now(UTC), time.perf_counter(), Path("/proc/loadavg").read_text().split()[:3]
     rows = registry(a.points, a.per_unit, a.seed)
     print(f"console bench: {len(rows):,} points; {'pinned ' + str(pinning) if pinning else 'unpinned'}", flush=True)

@@ -56,7 +56,8 @@ import aiohttp
 import orjson
 
 from loadtest import _procs
-from loadtest._procs import ADMIN, ROOT, Server, Workers, busy_s, cpu_s, pct, scrape, split
+from loadtest._procs import ADMIN, ROOT, Server, busy_s, cpu_s, pct, scrape, split
+from loadtest.workers import Workers
 
 H = {"Authorization": f"Bearer {ADMIN}"}
 EVENT = {"name": "Lễ phát động phong trào “Bình dân học vụ số”", "starts_at": "2025-05-08T08:00:00+07:00",

@@ -59,7 +59,6 @@ import math
 import os
 import resource
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -72,9 +71,10 @@ from typing import Any
 import aiohttp
 
 from loadtest import _procs
-from loadtest._procs import ADMIN, ROOT, Fleet, Server, ask_all, cpu_s, pct, scrape
+from loadtest._procs import ADMIN, ROOT, Fleet, Server, ask_all, cpu_s, pct, scrape, stats
 from loadtest.bench_cluster import Redis, redis_version
 from loadtest.bench_national_report import limits, markdown
+from loadtest.metrics_window import histogram_window
 
 H = {"Authorization": f"Bearer {ADMIN}"}
 DOCS = ROOT / "docs" / "benchmarks.md"
@@ -82,11 +82,6 @@ PING_SPACING_S = 0.02  # between a client's clock-sync pings (the fleets' defaul
 EVENT = {"name": "Lễ phát động toàn quốc (bench)", "starts_at": "2025-05-08T08:00:00+07:00",
          "report_deadline": "2025-05-08T07:30:00+07:00", "timezone": "Asia/Ho_Chi_Minh", "group_level": "province"}
 
-
-def stats(values: list[float]) -> dict[str, float]:
-    if not values:
-        return {"n": 0, "p50": math.nan, "p99": math.nan, "max": math.nan}
-    return {"n": len(values), "p50": pct(values, 0.5), "p99": pct(values, 0.99), "max": max(values)}
 
 
 def registry(n: int | None, per_unit: int, seed: int = 2025) -> list[dict[str, object]]:
@@ -145,7 +140,7 @@ def merged(scrapes: list[dict[str, float]]) -> dict[str, float]:
 
 
 def server_side(m0: dict[str, float], m1: dict[str, float], name: str, labels: str = "") -> dict[str, float]:
-    h = _procs.histogram_window(m0, m1, name, labels)
+    h = histogram_window(m0, m1, name, labels)
     return {"n": h["n"], **{k: h[k] * 1000.0 for k in ("p50_le", "p99_le", "max_le")}}
 
 
@@ -471,14 +466,7 @@ def main() -> None:
     ap.add_argument("--pin", action=argparse.BooleanOptionalAction, default=True,
                     help="servers and Redis on half the CPUs, clients on the other half (default)")
     args = ap.parse_args()
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    from server.io import logs
-
-    logs.configure("warning")
-    _procs.raise_fd_limit()
-    busy0 = _procs.wait_quiet(args.wait_quiet)
-    pinning = _procs.set_pinning(args.pin)
+    busy0, pinning = _procs.begin(args.wait_quiet, args.pin)
     started, t0, load0 = datetime.now(UTC), time.perf_counter(), Path("/proc/loadavg").read_text().split()[:3]
     tmp = Path(tempfile.mkdtemp(prefix="launchday-national-"))
     run: dict[str, Any] = {}
