@@ -91,13 +91,6 @@ def set_pinning(enabled: bool) -> dict[str, list[int]]:
     return dict(PIN)
 
 
-def pin(pid: int, side: str) -> None:
-    """Put process ``pid`` (and the threads it starts from now on) on its side's CPUs."""
-    if side in PIN:
-        with contextlib.suppress(ProcessLookupError):
-            os.sched_setaffinity(pid, PIN[side])
-
-
 def pinned(side: str) -> Any:
     """A ``preexec_fn`` that pins the child before it runs anything (a
     program's start-up threads, Node's among them, inherit it); None unpinned."""

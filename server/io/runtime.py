@@ -256,10 +256,6 @@ class EventRuntime:
     def totals(self) -> dict[str, Any]:
         return self.state.totals_view(now_ms())
 
-    def delta(self) -> dict[str, Any]:
-        """The province's next delta (what changed since the last one)."""
-        return self.delta_frame(self._take_dirty())
-
     def _take_dirty(self) -> Changes:
         taken = Changes(self.dirty_points, self.dirty_incidents, self.removed_points, self.fired_points)
         self.dirty_points = set()
