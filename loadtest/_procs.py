@@ -133,6 +133,25 @@ def begin(wait_quiet_s: float, pin: bool) -> tuple[float, dict[str, list[int]]]:
     return busy0, set_pinning(pin)
 
 
+def profile(out_dir: Path | None, pid: int, name: str, native: bool = False) -> subprocess.Popen[bytes] | None:
+    """``py-spy record`` of process ``pid`` into ``out_dir/name.txt`` (raw
+    stacks, 500 Hz) until :func:`stop_profile`; nothing without ``out_dir``."""
+    if out_dir is None:
+        return None
+    out_dir.mkdir(parents=True, exist_ok=True)
+    spy = Path(sys.executable).parent / "py-spy"
+    mode = ["--native"] if native else ["--nonblocking"]  # native frames need the target paused
+    return subprocess.Popen([str(spy), "record", "--pid", str(pid), "--rate", "500", "--format", "raw",
+                             "--output", str(out_dir / f"{name}.txt"), *mode],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop_profile(p: subprocess.Popen[bytes] | None) -> None:
+    if p is not None:
+        p.send_signal(signal.SIGINT)
+        p.wait(timeout=60)
+
+
 def split(items: list[Any], k: int = 2) -> list[list[Any]]:
     size = math.ceil(len(items) / k)
     return [items[i * size:(i + 1) * size] for i in range(k)]

@@ -60,9 +60,7 @@ import json
 import math
 import os
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -165,7 +163,7 @@ class Run:
             order = list(targets)
             for name in order:  # a first launch warms caches and code paths up: not counted
                 await self.trial(name, targets[name], fleets, record=False)
-            prof = self.profile(ld.pid, "trials")
+            prof = _procs.profile(self.args.profile, ld.pid, f"trials-{self.n}", self.args.native)
             gc0 = {name: gc_stats(t["proc"].port) for name, t in targets.items() if "eid" in t}
             for trial in range(a.trials):
                 r = trial % len(order)
@@ -175,7 +173,7 @@ class Run:
                     print(f"  trial {trial + 1} {name:<22} lag p50 {res['lag']['p50']:7.1f} p99 {res['lag']['p99']:7.1f}"
                           f" max {res['lag']['max']:7.1f} ms, fan-out {res['fanout_ms']:6.1f} ms"
                           f"{', missing ' + str(res['missing']) if res['missing'] else ''}", flush=True)
-            self.stop_profile(prof)
+            _procs.stop_profile(prof)
             for name, before in gc0.items():
                 targets[name]["out"]["gc"] = gc_delta(before, gc_stats(targets[name]["proc"].port))
             for name in targets:
@@ -322,7 +320,8 @@ class Run:
         c0, b0, u0, gc0 = cpu_s(srv.pid), busy_s(), cpu_split(srv.pid), gc_stats(srv.port)
         m_before, t_before = scrape(srv.port), time.time()
         lag0 = {k: v for k, v in m_before.items() if k.startswith("launchday_loop_lag")}
-        prof = self.profile(srv.pid, "launch-" + tag.replace(" ", "-"))
+        prof = _procs.profile(self.args.profile, srv.pid, f"launch-{tag.replace(' ', '-')}-{self.n}",
+                              self.args.native)
         poke = time.time()
         launch = await self.call(srv, "POST", base + "/press", json={"key": "bench"})
         answer_ms = (time.time() - poke) * 1000.0
@@ -339,7 +338,7 @@ class Run:
         fleet_cpu, self.fleet_cpu = sum(r["cpu_s"] for r in results) - self.fleet_cpu, sum(r["cpu_s"] for r in results)
         await asyncio.sleep(max(0.0, fire_at / 1000 + 3.0 - time.time()))
         m_after, t_after = scrape(srv.port), time.time()
-        self.stop_profile(prof)
+        _procs.stop_profile(prof)
         clients = [c for r in results for c in r["clients"]]
         skew = [abs(c["fired_local_wall_ms"] - fire_at) for c in clients if c["fired_local_wall_ms"] is not None]
         est = [abs(c["offset_ms"] + c["simulated_offset_ms"]) for c in clients if c["offset_ms"] is not None]
@@ -392,23 +391,6 @@ class Run:
               f" {answer_ms:.0f} ms, fan-out {fanout_ms:.1f} ms; console max gap {L['console']['max_gap_s']:.2f} s;"
               f" server CPU {L['server_cpu_s']:.1f} s", flush=True)
         return L
-
-    def profile(self, pid: int, tag: str) -> subprocess.Popen[bytes] | None:
-        if not self.args.profile:
-            return None
-        self.args.profile.mkdir(parents=True, exist_ok=True)
-        spy = Path(sys.executable).parent / "py-spy"
-        out = self.args.profile / f"{tag}-{self.n}.txt"
-        mode = ["--native"] if self.args.native else ["--nonblocking"]  # native frames need the target paused
-        return subprocess.Popen([str(spy), "record", "--pid", str(pid), "--rate", "500", "--format", "raw",
-                                 "--output", str(out), *mode],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    @staticmethod
-    def stop_profile(p: subprocess.Popen[bytes] | None) -> None:
-        if p is not None:
-            p.send_signal(signal.SIGINT)
-            p.wait(timeout=60)
 
     async def setup(self) -> None:
         """launchday (the default way), its organizer console and the trickle of updates."""
